@@ -1,0 +1,87 @@
+"""The web layer and composition root: ``create_app`` builds the Flask application.
+
+Run it with ``flask --app app run``; ``flask --app app --help`` lists the commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from app.access import check_access, has_role
+from app.config import load_config
+from app.database import init_database
+from app.errors import init_errors
+from app.extensions import csrf, limiter
+from app.navigation import nav_item, navigation_for
+from app.security import csp_nonce, init_security
+from core.clock import govuk_date, govuk_datetime, govuk_time
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(config))
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(app.root_path + "/templates"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+    init_database(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_security(app)
+    init_errors(app)
+    app.before_request(check_access)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth.routes import bp as auth_bp
+    from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    nav_item(app, "Home", "main.dashboard", order=0)
+    nav_item(app, "Staff accounts", "admin.users", order=90)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["govuk_date"] = govuk_date
+    app.jinja_env.filters["govuk_datetime"] = govuk_datetime
+    app.jinja_env.filters["govuk_time"] = govuk_time
+
+    @app.context_processor
+    def globals_for_templates() -> dict[str, Any]:
+        return {
+            "cspNonce": csp_nonce(),
+            "service_name": current_app.config["SERVICE_NAME"],
+            "council_name": current_app.config["COUNCIL_NAME"],
+            "navigation": navigation_for(current_app),
+            "has_role": has_role,
+        }
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,115 @@
+"""Configuration, read from the environment here and nowhere else.
+
+``DATABASE_URL`` names the database (a SQLite file under ``instance/`` by default) and
+``SECRET_KEY`` signs sessions.  ``APP_ENV=production`` turns on secure cookies and refuses to
+start without a strong secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET_KEY = "dev-only-not-secret-change-me-dev-only-not-secret"  # noqa: S105 - a known dev value
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which setting and what to do."""
+
+
+def _instance_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "instance"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def base_settings() -> dict[str, Any]:
+    """Settings shared by every environment (values that do not come from the environment)."""
+    return {
+        "SERVICE_NAME": "Digital Inclusion Planner",
+        "COUNCIL_NAME": "Demo Borough Council",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session (slow users)
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 0,
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "IDLE_TIMEOUT_MINUTES": 30,
+        "ABSOLUTE_TIMEOUT_HOURS": 12,
+        "SIGN_IN_RATE_LIMIT": "5 per minute;20 per hour",
+        "PUBLIC_FORM_RATE_LIMIT": "20 per minute;200 per hour",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PASSWORD_MIN_LENGTH": 12,
+        "PASSWORD_HASH_PROFILE": "default",
+        "INVITATION_DAYS": 7,
+        "SMALL_NUMBER_THRESHOLD": 10,
+        "NOTIFY_API_KEY": None,
+        "MAP_TILES_ONLINE": True,
+    }
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the configuration from the environment, then apply ``overrides`` (used by tests).
+
+    Raises
+    ------
+    ConfigError
+        In production, when ``SECRET_KEY`` is missing, shorter than 32 characters or a known
+        development value.
+    """
+    settings = base_settings()
+    env = os.environ.get("APP_ENV", "development")
+    settings["ENV_NAME"] = env
+    settings["DATABASE_URL"] = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{_instance_dir() / 'planner.sqlite3'}"
+    )
+    settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or (
+        None if env == "production" else DEV_SECRET_KEY
+    )
+    settings["COUNCIL_NAME"] = os.environ.get("COUNCIL_NAME", settings["COUNCIL_NAME"])
+    settings["NOTIFY_API_KEY"] = os.environ.get("NOTIFY_API_KEY") or None
+    if os.environ.get("RATELIMIT_STORAGE_URI"):
+        settings["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+    secure = env == "production"
+    settings["SESSION_COOKIE_SECURE"] = _bool(os.environ.get("SESSION_COOKIE_SECURE"), secure)
+    settings["SESSION_COOKIE_NAME"] = (
+        "__Host-session" if settings["SESSION_COOKIE_SECURE"] else "session"
+    )
+    settings["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+    if os.environ.get("TRUSTED_HOSTS"):
+        settings["TRUSTED_HOSTS"] = [h.strip() for h in os.environ["TRUSTED_HOSTS"].split(",")]
+    if overrides:
+        settings.update(overrides)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Mapping[str, Any]) -> None:
+    """Refuse settings that would make the service unsafe to run."""
+    key = settings.get("SECRET_KEY")
+    if settings.get("ENV_NAME") == "production":
+        if not key:
+            raise ConfigError(
+                "Set SECRET_KEY to at least 32 random characters before starting in production."
+            )
+        if len(str(key)) < MIN_SECRET_KEY_LENGTH or key == DEV_SECRET_KEY:
+            raise ConfigError(
+                "SECRET_KEY is too weak for production: use at least 32 random characters, "
+                "for example from `python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+        if (
+            settings.get("RATELIMIT_STORAGE_URI", "").startswith("memory://")
+            and int(os.environ.get("WEB_CONCURRENCY", "1")) > 1
+        ):
+            raise ConfigError(
+                "Use a shared RATELIMIT_STORAGE_URI (Redis) when running more than one worker."
+            )
+    elif not key:
+        raise ConfigError("SECRET_KEY is empty.")

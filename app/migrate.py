@@ -1,0 +1,65 @@
+"""Alembic driven from the application's engine (``flask --app app db ...``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from app.models import metadata
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Compare only our own tables (PostGIS adds ``spatial_ref_sys`` and friends)."""
+    if type_ == "table":
+        return name in metadata.tables
+    return True
+
+
+def _run(engine: Engine, action: str, *args: object, **kwargs: object) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, *args, **kwargs)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision``."""
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database down to ``revision``."""
+    _run(engine, "downgrade", revision)
+
+
+def revision(engine: Engine, message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    _run(engine, "revision", message=message, autogenerate=True)
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def drift(engine: Engine) -> list[object]:
+    """Differences between the models and the migrated database (empty when they agree)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": include_name,
+                "render_as_batch": connection.dialect.name == "sqlite",
+            },
+        )
+        return list(compare_metadata(context, metadata))

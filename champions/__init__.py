@@ -1,0 +1,1 @@
+"""Champions domain: champions, venues, support logs, training sessions and bookings."""

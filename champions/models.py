@@ -1,0 +1,1 @@
+"""Tables of the Digital Champions network (filled in by the champions issue)."""

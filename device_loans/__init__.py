@@ -1,0 +1,1 @@
+"""Device and data loans: inventory, requests, eligibility and the loan lifecycle."""

@@ -1,0 +1,1 @@
+"""Folium rendering of geo outputs; knows nothing of Flask or the database."""

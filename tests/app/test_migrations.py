@@ -1,0 +1,58 @@
+"""Alembic migrations build the schema the models describe, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from app import migrate
+from app.models import metadata
+from core.db import make_engine
+from tests.databases import backends
+
+
+@pytest.fixture(params=backends())
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database: a new SQLite file, or a new schema in the PostgreSQL test database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"migrations_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(os.environ["TEST_DATABASE_URL"])
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = os.environ["TEST_DATABASE_URL"]
+    separator = "&" if "?" in url else "?"
+    engine = make_engine(f"{url}{separator}options=-csearch_path%3D{schema},public")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_migrations_create_every_table_and_match_the_models(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    assert set(metadata.tables) <= tables
+    assert migrate.drift(empty_engine) == []
+
+
+def test_the_latest_migration_goes_down_and_up_again(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    head = migrate.current(empty_engine)
+    migrate.downgrade(empty_engine, "-1")
+    assert migrate.current(empty_engine) != head
+    migrate.upgrade(empty_engine)
+    assert migrate.current(empty_engine) == head
+    assert migrate.drift(empty_engine) == []

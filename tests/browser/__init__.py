@@ -1,0 +1,1 @@
+"""Browser tests: Debian Chromium through Playwright, with axe-core checks."""

@@ -1,0 +1,70 @@
+"""Fixtures shared by the whole suite: databases, sessions and factories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app import create_app
+from tests.databases import Database, backends, open_database
+
+
+@pytest.fixture(scope="session", params=backends())
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A database with every table, once per backend (SQLite, and PostgreSQL when configured)."""
+    yield from open_database(request.param, tmp_path_factory.mktemp(request.param))
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """The backend for one test; every table is emptied when the test ends."""
+    try:
+        yield database
+    finally:
+        database.empty()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session on the test database; the test commits or flushes as the code under test would."""
+    with db.factory() as opened:
+        yield opened
+        opened.rollback()
+
+
+# --- the web application -------------------------------------------------------------------
+
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-to-pass-0123456789"
+
+
+def app_config(db: Database, **overrides: object) -> dict[str, object]:
+    """Settings for a test app on ``db``: cheap password hashing, no rate limits, CSRF off."""
+    config: dict[str, object] = {
+        "TESTING": True,
+        "DATABASE_URL": db.url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "PASSWORD_HASH_PROFILE": "cheapest",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "planner.test",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app(db: Database) -> Iterator[Flask]:
+    """The application on the test database (both backends)."""
+    yield create_app(app_config(db))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client with no one signed in."""
+    return app.test_client()
