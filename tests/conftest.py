@@ -68,3 +68,36 @@ def app(db: Database) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client with no one signed in."""
     return app.test_client()
+
+
+# --- a closing summary that shows which backends and the browser actually ran ---------------
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many tests ran on each database backend and in the browser."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            groups = []
+            if "[sqlite" in nodeid or "-sqlite" in nodeid:
+                groups.append("database tests on SQLite")
+            if "[postgresql" in nodeid or "-postgresql" in nodeid:
+                groups.append("database tests on PostgreSQL")
+            if nodeid.startswith("tests/browser/"):
+                groups.append("browser tests (Chromium + axe-core)")
+            for group in groups:
+                counts.setdefault(group, {}).setdefault(outcome, 0)
+                counts[group][outcome] += 1
+    if not counts:
+        return
+    terminalreporter.section("what ran where")
+    for group in sorted(counts):
+        parts = ", ".join(
+            f"{number} {outcome}" for outcome, number in sorted(counts[group].items())
+        )
+        terminalreporter.write_line(f"{group}: {parts}")

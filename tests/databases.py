@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,17 +33,16 @@ class Database:
     factory: sessionmaker[Session]
 
     def empty(self) -> None:
-        """Delete every row of every table (identities reset on PostgreSQL)."""
+        """Delete every row of every table, children first.
+
+        ``DELETE`` of a few rows is far quicker than ``TRUNCATE`` of every table on PostgreSQL;
+        no test depends on identity values.
+        """
         from app.models import metadata
 
-        tables = list(reversed(metadata.sorted_tables))
         with self.engine.begin() as connection:
-            if self.backend == "postgresql":
-                names = ", ".join(f'"{table.name}"' for table in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
 
 
 def open_database(backend: str, workdir: Path) -> Iterator[Database]:

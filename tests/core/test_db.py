@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEvent, record_event
-from core.db import NAMING_CONVENTION, Base
+from core.db import NAMING_CONVENTION, Base, make_engine
 from tests.databases import Database
 
 
@@ -40,12 +42,22 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
             session.flush()
 
 
-def test_sqlite_enforces_foreign_keys(db: Database) -> None:
-    if db.backend != "sqlite":
-        pytest.skip("foreign keys are always on in PostgreSQL")
-    with db.engine.connect() as connection:
+def test_sqlite_connections_are_hardened(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'hardened.sqlite3'}")
+    with engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    from app.auth.models import UserRole
+
+    with db.factory() as session:
+        session.add(UserRole(user_id=999_999, role="planner"))
+        with pytest.raises(IntegrityError):
+            session.flush()
 
 
 def test_constraints_are_named_by_the_convention() -> None:
