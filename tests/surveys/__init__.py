@@ -1,0 +1,1 @@
+"""Tests of the surveys package and the ONS table readers."""
