@@ -80,11 +80,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.main import bp as main_bp
+    from app.places.routes import bp as places_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(places_bp)
     nav_item(app, "Home", "main.dashboard", order=0)
+    nav_item(app, "Areas", "places.areas", order=10)
+    nav_item(app, "Walking access", "places.access", order=11)
+    nav_item(app, "Help venues", "places.venues", order=12)
     nav_item(app, "Staff accounts", "admin.users", order=90)
 
 

@@ -64,9 +64,12 @@ def db_check() -> None:
 
 @db_cli.command("revision")
 @click.option("-m", "--message", required=True, help="What the migration does.")
-def db_revision(message: str) -> None:
+@click.option("--tables", default="", help="Only these tables (comma-separated).")
+@click.option("--rev-id", default=None, help="The revision id (default: random).")
+def db_revision(message: str, tables: str, rev_id: str | None) -> None:
     """Write a migration for what the models changed."""
-    migrate.revision(_engine(), message)
+    chosen = {name.strip() for name in tables.split(",") if name.strip()}
+    migrate.revision(_engine(), message, tables=chosen or None, rev_id=rev_id)
 
 
 @users_cli.command("create")
@@ -149,5 +152,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(notify_cli)
     from app.demo import demo_command
+    from app.places.cli import geo_cli
+
+    app.cli.add_command(geo_cli)
 
     app.cli.add_command(demo_command)

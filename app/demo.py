@@ -6,6 +6,9 @@ borough.  It is safe to run twice: what exists already is left alone.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -47,11 +50,72 @@ def load_demo_accounts() -> list[str]:
     return created
 
 
+def load_demo_borough(seed: int, *, echo: Callable[[str], None]) -> bool:
+    """Build the synthetic borough and store it through the same services as real data.
+
+    Returns ``False`` (and changes nothing) when areas are already loaded.
+    """
+    from app.places import services as places
+    from geo.areas import area_layer_from_frame
+    from geo.sources.demo import build_demo_borough
+
+    session = db_session()
+    if places.counts(session)["areas"]:
+        echo("Areas are already loaded: the demo borough is left as it is.")
+        return False
+    started = time.perf_counter()
+    borough = build_demo_borough(seed)
+    echo(f"Built the demo borough from seed {seed} in {time.perf_counter() - started:.1f} s.")
+    now = now_utc()
+    source = f"Demo Borough (synthetic, seed {seed})"
+    for frame, what in ((borough.wards, "wards"), (borough.lsoas, "LSOAs")):
+        layer = area_layer_from_frame(frame, source=f"{source}: {what}", loaded_at=now)
+        record = places.store_area_layer(session, layer, now=now)
+        echo(f"  {record.feature_count} {what} ({record.vintage})")
+    bands = [column for column in borough.population.columns if str(column).startswith("Aged ")]
+    report = places.store_population(
+        session,
+        borough.population,
+        code_column="lsoa21_code",
+        total_column="total",
+        band_columns=bands,
+        source=f"{source}: population by age",
+    )
+    echo(f"  population {report.total:,} in {report.matched} LSOAs")
+    for net in (borough.walk_network, borough.drive_network):
+        places.store_network(
+            session,
+            net,
+            source=borough.osm_path.name,
+            source_date=str(borough.source_date),
+            now=now,
+        )
+    echo(
+        f"  walking network {borough.walk_network.n_nodes:,} junctions; driving {borough.drive_network.n_nodes:,}"
+    )
+    count = places.store_premises(session, borough.premises, source=f"{source}: address points")
+    echo(f"  {count:,} premises")
+    places.store_places(
+        session, borough.venues, source=source, source_date=str(borough.source_date)
+    )
+    places.store_sites(
+        session, borough.mobile_sites, source=source, source_date=str(borough.source_date)
+    )
+    echo(f"  {len(borough.venues)} help venues, {len(borough.mobile_sites)} mobile site records")
+    summary = places.run_access_model(session, now=now)
+    echo(
+        f"  walking access modelled: median {summary.median_time_min:.1f} min to the nearest venue"
+    )
+    session.commit()
+    return True
+
+
 @click.command("demo")
 @click.option("--seed", default=2027, show_default=True, help="Seed of the synthetic demo borough.")
 @with_appcontext
 def demo_command(seed: int) -> None:
     """Load the demo borough and demo accounts, then print the demo sign-ins."""
+    load_demo_borough(seed, echo=click.echo)
     created = load_demo_accounts()
     click.echo(
         f"Demo accounts: {len(created)} created, {len(DEMO_ACCOUNTS) - len(created)} already there."
@@ -59,4 +123,3 @@ def demo_command(seed: int) -> None:
     click.echo("Demo sign-ins (password for all: '" + DEMO_PASSWORD + "'):")
     for email, name, roles in DEMO_ACCOUNTS:
         click.echo(f"  {', '.join(roles):<12} {email}  ({name})")
-    _ = seed

@@ -15,10 +15,17 @@ from app.models import metadata
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+_ONLY_TABLES: set[str] = set()
+
+
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    """Compare only our own tables (PostGIS adds ``spatial_ref_sys`` and friends)."""
+    """Compare only our own tables (PostGIS adds ``spatial_ref_sys`` and friends).
+
+    While a revision is written with ``tables=...``, only those tables are compared, so one
+    migration can be written per package while other packages' models are still changing.
+    """
     if type_ == "table":
-        return name in metadata.tables
+        return name in metadata.tables and (not _ONLY_TABLES or name in _ONLY_TABLES)
     return True
 
 
@@ -28,6 +35,18 @@ def _run(engine: Engine, action: str, *args: object, **kwargs: object) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         getattr(command, action)(config, *args, **kwargs)
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, _compare_to: object
+) -> bool:
+    """Leave the model tables outside a ``tables=...`` revision out of it."""
+    if type_ == "table" and _ONLY_TABLES:
+        return name in _ONLY_TABLES
+    if type_ in ("index", "unique_constraint", "foreign_key_constraint", "column") and _ONLY_TABLES:
+        table = getattr(obj, "table", None)
+        return table is None or table.name in _ONLY_TABLES
+    return True
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -40,9 +59,16 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run(engine, "downgrade", revision)
 
 
-def revision(engine: Engine, message: str) -> None:
+def revision(
+    engine: Engine, message: str, *, tables: set[str] | None = None, rev_id: str | None = None
+) -> None:
     """Write a new migration from the difference between the models and the database."""
-    _run(engine, "revision", message=message, autogenerate=True)
+    _ONLY_TABLES.clear()
+    _ONLY_TABLES.update(tables or ())
+    try:
+        _run(engine, "revision", message=message, autogenerate=True, rev_id=rev_id)
+    finally:
+        _ONLY_TABLES.clear()
 
 
 def current(engine: Engine) -> str | None:

@@ -42,3 +42,13 @@ def url_values(app: Flask, endpoint: str, arguments: set[str], session: Session)
     if endpoint in EXAMPLES:
         return EXAMPLES[endpoint](session)
     return {name: "unknown" for name in arguments}
+
+
+@example("places.ward_access")
+def _ward_access(session: Session) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from app.places.models import Area
+
+    code = session.scalars(select(Area.code).where(Area.kind == "ward")).first()
+    return {"ward_code": code or "E05999999"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from app.migrate import include_name
+from app.migrate import include_name, include_object
 from app.models import metadata
 
 config = context.config
@@ -20,6 +20,7 @@ context.configure(
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
     include_name=include_name,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

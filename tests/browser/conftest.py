@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app, migrate
 from app.auth.roles import ROLES
+from app.demo import load_demo_borough
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import DEFAULT_PASSWORD, make_user
 
@@ -40,7 +41,7 @@ CHROMIUM_ARGS = [
 
 @dataclass
 class LiveServer:
-    """The app served on loopback, with one signed-up account per role."""
+    """The app served on loopback on the demo borough, with one account per role."""
 
     app: Flask
     url: str
@@ -64,6 +65,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         }
     )
     migrate.upgrade(app.extensions["db_engine"])
+    with app.app_context():
+        # The demo borough gives every page real content to check (tables, maps, figures).
+        load_demo_borough(2027, echo=lambda _message: None)
     accounts = {}
     with app.extensions["db_factory"]() as session:
         for role in ROLES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import url_for
 from playwright.sync_api import Page
@@ -15,6 +17,7 @@ pytestmark = pytest.mark.browser
 ANONYMOUS = "anonymous"
 # Pages that change state when opened by GET are never listed here: state changes are POST only.
 SKIP_ENDPOINTS = frozenset({"static", "main.healthz"})
+DOWNLOAD = re.compile(r"\.(csv|json|geojson|gpkg|ics|xlsx|html|png)$")
 
 
 def _pages_for(server: LiveServer, role: str) -> list[str]:
@@ -24,6 +27,8 @@ def _pages_for(server: LiveServer, role: str) -> list[str]:
         for rule in sorted(app.url_map.iter_rules(), key=lambda item: item.endpoint):
             if rule.endpoint in SKIP_ENDPOINTS or "GET" not in (rule.methods or set()):
                 continue
+            if DOWNLOAD.search(rule.rule) or rule.rule.startswith("/api/"):
+                continue  # files and JSON, not pages: checked by their own tests
             access = rule_for(app, rule.endpoint)
             assert access is not None
             if not (access.public or role in access.roles):
