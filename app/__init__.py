@@ -5,7 +5,10 @@ Run it with ``flask --app app run``; ``flask --app app --help`` lists the comman
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from flask import Flask, current_app
@@ -76,21 +79,40 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def feature_packages() -> list[ModuleType]:
+    """The app's feature packages: every ``app.<name>`` package that defines ``register(app)``.
+
+    Each area of the service (places, coverage, surveys, champions, loans, ...) lives in its own
+    package and plugs itself in, so adding one touches no shared file.
+    """
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda item: item.name):
+        if not info.ispkg or info.name in {
+            "auth",
+            "blueprints",
+            "migrations",
+            "templates",
+            "static",
+        }:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if callable(getattr(module, "register", None)):
+            found.append(module)
+    return found
+
+
 def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.main import bp as main_bp
-    from app.places.routes import bp as places_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
-    app.register_blueprint(places_bp)
     nav_item(app, "Home", "main.dashboard", order=0)
-    nav_item(app, "Areas", "places.areas", order=10)
-    nav_item(app, "Walking access", "places.access", order=11)
-    nav_item(app, "Help venues", "places.venues", order=12)
     nav_item(app, "Staff accounts", "admin.users", order=90)
+    for package in feature_packages():
+        package.register(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

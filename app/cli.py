@@ -152,8 +152,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(notify_cli)
     from app.demo import demo_command
-    from app.places.cli import geo_cli
-
-    app.cli.add_command(geo_cli)
 
     app.cli.add_command(demo_command)

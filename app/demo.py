@@ -110,6 +110,19 @@ def load_demo_borough(seed: int, *, echo: Callable[[str], None]) -> bool:
     return True
 
 
+def load_feature_demos(seed: int, *, echo: Callable[[str], None]) -> None:
+    """Let each feature package add its demo data (``load_demo(seed=, echo=)``), by ``DEMO_ORDER``."""
+    from app import feature_packages
+
+    loaders = [
+        package for package in feature_packages() if callable(getattr(package, "load_demo", None))
+    ]
+    for package in sorted(
+        loaders, key=lambda module: (getattr(module, "DEMO_ORDER", 50), module.__name__)
+    ):
+        package.load_demo(seed=seed, echo=echo)
+
+
 @click.command("demo")
 @click.option("--seed", default=2027, show_default=True, help="Seed of the synthetic demo borough.")
 @with_appcontext
@@ -117,6 +130,7 @@ def demo_command(seed: int) -> None:
     """Load the demo borough and demo accounts, then print the demo sign-ins."""
     load_demo_borough(seed, echo=click.echo)
     created = load_demo_accounts()
+    load_feature_demos(seed, echo=click.echo)
     click.echo(
         f"Demo accounts: {len(created)} created, {len(DEMO_ACCOUNTS) - len(created)} already there."
     )

@@ -37,6 +37,17 @@ def _admin_user(session: Session) -> dict[str, str]:
     return {"public_id": make_user(session, roles=["planner"]).public_id}
 
 
+def _load_feature_examples() -> None:
+    """Import ``tests/examples/*.py``: each feature adds its own examples there."""
+    import importlib
+    import pkgutil
+
+    import tests.examples as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"tests.examples.{info.name}")
+
+
 def url_values(app: Flask, endpoint: str, arguments: set[str], session: Session) -> dict[str, str]:
     """Values for ``endpoint``'s arguments: a real record where registered, else placeholders."""
     if endpoint in EXAMPLES:
@@ -44,11 +55,4 @@ def url_values(app: Flask, endpoint: str, arguments: set[str], session: Session)
     return {name: "unknown" for name in arguments}
 
 
-@example("places.ward_access")
-def _ward_access(session: Session) -> dict[str, str]:
-    from sqlalchemy import select
-
-    from app.places.models import Area
-
-    code = session.scalars(select(Area.code).where(Area.kind == "ward")).first()
-    return {"ward_code": code or "E05999999"}
+_load_feature_examples()

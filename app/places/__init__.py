@@ -3,3 +3,20 @@
 ``geo`` computes; this package stores what it computes, runs the model from the stored layers
 (``flask --app app geo model``) and shows the results to planners.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Plug the place model's pages and commands into ``app``."""
+    from app.navigation import nav_item
+    from app.places.cli import geo_cli
+    from app.places.routes import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(geo_cli)
+    nav_item(app, "Areas", "places.areas", order=10)
+    nav_item(app, "Walking access", "places.access", order=11)
+    nav_item(app, "Help venues", "places.venues", order=12)

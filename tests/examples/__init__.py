@@ -1,0 +1,1 @@
+"""Example URL values per feature, registered with ``tests.route_examples.example``."""
