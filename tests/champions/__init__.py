@@ -1,0 +1,1 @@
+"""Tests of the champions domain: rules, services, bookings, reports, retention, demo."""
