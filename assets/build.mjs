@@ -16,6 +16,14 @@ cpSync(join(frontend, "govuk-frontend.min.js"), join(govukOut, "govuk-frontend.m
 cpSync(join(frontend, "assets", "images"), join(govukOut, "assets", "images"), { recursive: true });
 cpSync(join(frontend, "assets", "manifest.json"), join(govukOut, "assets", "manifest.json"));
 
+// Leaflet for the maps, served from our own origin (the Content Security Policy allows no CDN).
+const leaflet = join(root, "node_modules", "leaflet", "dist");
+const leafletOut = join(root, "app", "static", "leaflet");
+mkdirSync(leafletOut, { recursive: true });
+cpSync(join(leaflet, "leaflet.js"), join(leafletOut, "leaflet.js"));
+cpSync(join(leaflet, "leaflet.css"), join(leafletOut, "leaflet.css"));
+cpSync(join(leaflet, "images"), join(leafletOut, "images"), { recursive: true });
+
 const result = sass.compile(join(root, "assets", "app.scss"), {
   loadPaths: [join(root, "node_modules")],
   style: "compressed",
