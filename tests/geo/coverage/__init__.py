@@ -1,0 +1,1 @@
+"""Tests of geo.coverage and geo.sources.ofcom."""
