@@ -6,6 +6,7 @@ borough.  It is safe to run twice: what exists already is left alone.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -17,6 +18,7 @@ from app.auth import services as account_services
 from app.auth.roles import ADMIN, CHAMPION, COORDINATOR, COUNCILLOR, PLANNER
 from app.database import db_session
 from core.clock import now_utc
+from geo.sources.demo import DemoBorough
 
 DEMO_ACCOUNTS = (
     ("admin@demo.example.org", "Ada Admin", (ADMIN,)),
@@ -50,6 +52,18 @@ def load_demo_accounts() -> list[str]:
     return created
 
 
+@functools.lru_cache(maxsize=2)
+def demo_borough(seed: int) -> DemoBorough:
+    """The synthetic demo borough for ``seed``, built once per process.
+
+    Feature packages' ``load_demo`` call this to get the same borough the place model stored
+    (for example the telephone exchange and street cabinets) without building it again.
+    """
+    from geo.sources.demo import build_demo_borough
+
+    return build_demo_borough(seed)
+
+
 def load_demo_borough(seed: int, *, echo: Callable[[str], None]) -> bool:
     """Build the synthetic borough and store it through the same services as real data.
 
@@ -57,14 +71,13 @@ def load_demo_borough(seed: int, *, echo: Callable[[str], None]) -> bool:
     """
     from app.places import services as places
     from geo.areas import area_layer_from_frame
-    from geo.sources.demo import build_demo_borough
 
     session = db_session()
     if places.counts(session)["areas"]:
         echo("Areas are already loaded: the demo borough is left as it is.")
         return False
     started = time.perf_counter()
-    borough = build_demo_borough(seed)
+    borough = demo_borough(seed)
     echo(f"Built the demo borough from seed {seed} in {time.perf_counter() - started:.1f} s.")
     now = now_utc()
     source = f"Demo Borough (synthetic, seed {seed})"

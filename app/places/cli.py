@@ -7,11 +7,14 @@ message names the file, column or row and what to do.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from app.database import db_session
 from app.places import services
@@ -273,30 +276,50 @@ def import_sites(path: Path, source_date: datetime | None, buffer_m: float) -> N
     click.echo(f"Loaded {count} mobile site records from {path.name}. Rejected: none.")
 
 
-@geo_cli.command("model")
-@click.option(
-    "--k", default=3, show_default=True, help="How many nearest venues to keep per premises."
-)
-@click.option(
-    "--walk-speed", default=80.0, show_default=True, help="Walking speed, metres per minute."
-)
-def run_model(k: int, walk_speed: float) -> None:
-    """Run the models on the stored layers and store per-premises and per-area results."""
-    session = db_session()
-    started = time.perf_counter()
-    click.echo("Walking access to help venues:")
-    try:
-        summary = services.run_access_model(
-            session, now=now_utc(), k=k, walk_speed_m_per_min=walk_speed, progress=_step
-        )
-    except (InputError, DomainError) as error:
-        raise _fail(error) from None
-    session.commit()
+ModelStage = Callable[[Session, datetime, Callable[[str], None]], str]
+
+
+def model_stage(app: Flask, name: str, run: ModelStage, *, order: int) -> None:
+    """Add a stage to ``geo model``; ``run(session, now, progress)`` returns a one-line summary.
+
+    Stages run in ``order`` in one transaction: a stage that raises ``DomainError`` or
+    ``InputError`` (for example a missing layer, naming the command that loads it) stops the
+    run and nothing is stored.
+    """
+    app.extensions.setdefault("model_stages", []).append((order, name, run))
+
+
+def access_stage(session: Session, now: datetime, progress: Callable[[str], None]) -> str:
+    """The walking-access stage of ``geo model``."""
+    summary = services.run_access_model(session, now=now, progress=progress)
     shares = ", ".join(
         f"{share:.0%} within {minutes} min" for minutes, share in summary.share_within_min.items()
     )
-    click.echo(
-        f"  {summary.premises:,} premises, {summary.places} venues: median walk {summary.median_time_min:.1f} min; "
-        f"residents {shares}; {summary.unreachable} premises not connected to a venue."
+    return (
+        f"{summary.premises:,} premises, {summary.places} venues: median walk "
+        f"{summary.median_time_min:.1f} min; residents {shares}; "
+        f"{summary.unreachable} premises not connected to a venue."
     )
+
+
+@geo_cli.command("model")
+@click.option("--only", default=None, help="Run only the stage whose name contains this word.")
+def run_model(only: str | None) -> None:
+    """Run the models on the stored layers and store per-premises and per-area results."""
+    session = db_session()
+    started = time.perf_counter()
+    stages = sorted(current_app.extensions.get("model_stages", []), key=lambda stage: stage[0])
+    if only:
+        stages = [stage for stage in stages if only.lower() in stage[1].lower()]
+        if not stages:
+            raise click.ClickException(f"No model stage matches {only!r}.")
+    now = now_utc()
+    for _order, name, run in stages:
+        click.echo(f"{name}:")
+        try:
+            line = run(session, now, _step)
+        except (InputError, DomainError) as error:
+            raise _fail(error) from None
+        click.echo(f"  {line}")
+    session.commit()
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
