@@ -42,8 +42,10 @@ run: install assets demo
 	@echo "Serving http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# Two workers (the machines have two cores); every browser test runs on one worker so the
+# demo borough and Chromium start once.
 test: install-dev assets
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: install-dev
 	$(BIN)/ruff check .
