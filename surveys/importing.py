@@ -299,7 +299,7 @@ def _check_location(
     problems: _Problems,
     *,
     known_ward_codes: Collection[str],
-    postcode_to_ward: Callable[[str], str | None],
+    postcode_to_ward: Callable[[str], str | None] | None,
     postcode_to_lsoa: Callable[[str], str | None] | None,
     known_lsoa_codes: Collection[str] | None,
 ) -> pd.DataFrame:
@@ -317,15 +317,18 @@ def _check_location(
     )
     # Each distinct postcode is looked up once, however many people share it.
     distinct = sorted(set(normalised.dropna().tolist()))
-    ward_of = {postcode: postcode_to_ward(postcode) for postcode in distinct}
-    postcode_ward = normalised.map(ward_of, na_action="ignore").astype(object)
-    problems.add(
-        rows,
-        normalised.notna() & postcode_ward.isna(),
-        "postcode",
-        lambda postcode: f"unknown postcode {postcode}: it is not in the council's area lookup",
-        normalised,
-    )
+    if postcode_to_ward is None:
+        postcode_ward = pd.Series(None, index=codes.index, dtype=object)
+    else:
+        ward_of = {postcode: postcode_to_ward(postcode) for postcode in distinct}
+        postcode_ward = normalised.map(ward_of, na_action="ignore").astype(object)
+        problems.add(
+            rows,
+            normalised.notna() & postcode_ward.isna(),
+            "postcode",
+            lambda postcode: f"unknown postcode {postcode}: it is not in the council's area lookup",
+            normalised,
+        )
     problems.add(
         rows,
         postcode_ward.notna() & ~postcode_ward.isin(known_wards),
@@ -433,7 +436,7 @@ def read_responses(
     source: Source,
     *,
     known_ward_codes: Collection[str],
-    postcode_to_ward: Callable[[str], str | None],
+    postcode_to_ward: Callable[[str], str | None] | None,
     postcode_to_lsoa: Callable[[str], str | None] | None = None,
     known_lsoa_codes: Collection[str] | None = None,
     filename: str | None = None,
@@ -452,7 +455,9 @@ def read_responses(
         The council's ward codes (ONS ``E05…``, the current vintage).
     postcode_to_ward:
         Returns the ward code of a normalised postcode (``"TW3 1ES"``), or ``None`` if unknown.
-        It is called once per distinct postcode and must not reach the network.
+        It is called once per distinct postcode and must not reach the network.  ``None``
+        means the council has no postcode lookup: postcodes are then checked for format only,
+        and a response's ward is only the ``ward_code`` it gives (possibly none).
     postcode_to_lsoa:
         Optional: returns the LSOA 2021 code of a postcode; used to fill ``lsoa21_code``.
     known_lsoa_codes:

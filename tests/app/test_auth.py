@@ -310,3 +310,13 @@ def test_production_cookies_are_secure_and_host_only(
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Domain" not in cookie
     assert "remember_token" not in response.headers.get("Set-Cookie", "")
+
+
+def test_the_staff_list_links_to_each_account(client: FlaskClient, db: Database) -> None:
+    with db.factory() as session:
+        admin = make_user(session, roles=["admin"], full_name="Ada <Admin>")
+    sign_in(client, admin)
+    page = parse(client.get("/admin/users"))
+    link = page.soup.select_one("table a.govuk-link")
+    assert link is not None and link.get_text(strip=True) == "Ada <Admin>"
+    assert link["href"] == f"/admin/users/{admin.public_id}"

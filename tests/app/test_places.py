@@ -81,6 +81,8 @@ def test_rutland_from_files_to_walking_access(app: Flask, db: Database) -> None:
     page = parse(planner.get("/places/access"))
     assert page.h1 == "Walking access to help venues by ward"
     assert "Oakham North West" in page.text()
+    links = {a.get_text(strip=True): a["href"] for a in page.soup.select("table a.govuk-link")}
+    assert links["Oakham North West"].startswith("/places/access/E05")
     assert "(estimated)" in page.text()
     areas = parse(planner.get("/places/areas")).text()
     assert "WD23" in areas and "LSOA21" in areas and "rutland_wards_2023.geojson" in areas

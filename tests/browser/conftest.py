@@ -21,7 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app, migrate
 from app.auth.roles import ROLES
-from app.demo import load_demo_borough
+from app.demo import load_demo_borough, load_feature_demos
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import DEFAULT_PASSWORD, make_user
 
@@ -75,6 +75,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with app.app_context():
         # The demo borough gives every page real content to check (tables, maps, figures).
         load_demo_borough(2027, echo=lambda _message: None)
+        load_feature_demos(2027, echo=lambda _message: None)
     accounts = {}
     with app.extensions["db_factory"]() as session:
         for role in ROLES:

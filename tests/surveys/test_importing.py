@@ -224,3 +224,19 @@ def test_excel_errors_name_the_spreadsheet_row() -> None:
     with pytest.raises(SurveyImportError) as caught:
         read(buffer.getvalue())
     assert [(p.row, p.column) for p in caught.value.problems] == [(3, "confidence")]
+
+
+def test_without_a_postcode_lookup_postcodes_are_checked_for_format_only() -> None:
+    rows = [
+        online_answers(ward_code=None, postcode="tw3 1es"),
+        online_answers(ward_code=WARD, postcode="SW1A 1AA"),
+        online_answers(ward_code=None, postcode="not a postcode"),
+    ]
+    with pytest.raises(SurveyImportError) as caught:
+        read_responses(csv_bytes(rows), known_ward_codes={WARD}, postcode_to_ward=None)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(4, "postcode")]
+    result = read_responses(csv_bytes(rows[:2]), known_ward_codes={WARD}, postcode_to_ward=None)
+    assert result.responses["postcode"].tolist() == ["TW3 1ES", "SW1A 1AA"]
+    # No lookup: a postcode alone gives no ward, and a ward given is kept as it is.
+    assert result.responses["ward_code"].isna().tolist() == [True, False]
+    assert result.responses.loc[1, "ward_code"] == WARD

@@ -1,0 +1,1 @@
+"""Tests of the survey pages, CLI and demo wiring."""
