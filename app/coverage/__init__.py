@@ -33,6 +33,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     model_stage(app, "Coverage: fixed broadband, 4G/5G and public Wi-Fi", coverage_stage, order=20)
     nav_item(app, "Coverage", "coverage.index", order=13)
+    # The exclusion-risk index takes its broadband component from the coverage model.
+    from app.coverage.services import broadband_by_lsoa21
+    from app.surveys.areas import set_broadband_provider
+
+    set_broadband_provider(app, broadband_by_lsoa21)
 
 
 def load_demo(*, seed: int, echo: Callable[[str], None]) -> bool:

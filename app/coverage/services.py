@@ -1372,3 +1372,31 @@ def _has_vintage(session: Session, vintage: str) -> bool:
         )
         or 0
     ) > 0
+
+
+def broadband_by_lsoa21(session: Session) -> pd.DataFrame | None:
+    """Broadband indicators per stored 2021 LSOA for the exclusion-risk index, or ``None``.
+
+    Shares are population-weighted shares of residents: below 30 Mbit/s (superfast) and below
+    the USO (10 down or 1 up), from the latest coverage run.
+    """
+    rows = session.execute(
+        select(
+            AreaCoverage.code,
+            AreaCoverage.residents,
+            AreaCoverage.residents_below_superfast,
+            AreaCoverage.residents_below_uso,
+        ).where(AreaCoverage.kind == "lsoa")
+    ).all()
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["code", "residents", "below_30", "below_uso"]).set_index(
+        "code"
+    )
+    residents = frame["residents"].where(frame["residents"] > 0)
+    return pd.DataFrame(
+        {
+            "share_below_30mbps": frame["below_30"] / residents,
+            "share_below_uso": frame["below_uso"] / residents,
+        }
+    ).dropna(how="all")

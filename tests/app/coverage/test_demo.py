@@ -371,3 +371,18 @@ def test_ofcom_fixed_postcodes_compared_through_a_postcode_lookup(
     expected = first.premises_below_superfast / first.premises
     assert cells[1].startswith(f"{expected * 100:.0f}%")
     assert np.isfinite(expected)
+
+
+def test_the_exclusion_index_takes_its_broadband_component_from_coverage(demo: Flask) -> None:
+    from app.coverage.services import broadband_by_lsoa21
+    from app.database import db_session
+    from app.surveys.areas import broadband_by_lsoa
+
+    with demo.app_context():
+        direct = broadband_by_lsoa21(db_session())
+        through_surveys = broadband_by_lsoa(db_session())
+    assert direct is not None and through_surveys is not None
+    assert len(through_surveys) == len(direct) > 0
+    shares = through_surveys["share_below_30mbps"]
+    assert ((shares >= 0) & (shares <= 1)).all()
+    assert (through_surveys["share_below_uso"] <= shares + 1e-9).all()
