@@ -6,6 +6,7 @@ message names the file, column or row and what to do.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -38,7 +39,7 @@ def _file_date(path: Path) -> date:
 
 
 def _step(message: str) -> None:
-    click.echo(f"  - {message}")
+    click.echo(f"  - {message}", err=True)
 
 
 @geo_cli.command("import-areas")
@@ -131,20 +132,30 @@ def import_osm(path: Path, mode: str, margin_m: float) -> None:
     if clip_to is None:
         click.echo("  (no wards loaded: the network is not clipped to a borough)")
     modes = ["walk", "drive"] if mode == "both" else [mode]
+    loaded: list[str] = []
     try:
-        for each in modes:
-            started = time.perf_counter()
-            net = read_street_network(path, mode=each, clip_to=clip_to, margin_m=margin_m)
-            record = services.store_network(
-                session, net, source=path.name, source_date=str(_file_date(path)), now=now_utc()
-            )
-            click.echo(
-                f"Loaded the {'walking' if each == 'walk' else 'driving'} network: {record.node_count:,} nodes, "
-                f"{record.edge_count:,} edges, {record.length_km:,.1f} km ({time.perf_counter() - started:.1f} s)."
-            )
+        with click.progressbar(
+            modes,
+            label=f"Reading {path.name}",
+            item_show_func=lambda each: f"{each} network" if each else None,
+            file=sys.stderr,
+        ) as bar:
+            for each in bar:
+                started = time.perf_counter()
+                net = read_street_network(path, mode=each, clip_to=clip_to, margin_m=margin_m)
+                record = services.store_network(
+                    session, net, source=path.name, source_date=str(_file_date(path)), now=now_utc()
+                )
+                loaded.append(
+                    f"Loaded the {'walking' if each == 'walk' else 'driving'} network: "
+                    f"{record.node_count:,} nodes, {record.edge_count:,} edges, "
+                    f"{record.length_km:,.1f} km ({time.perf_counter() - started:.1f} s)."
+                )
     except (InputError, DomainError) as error:
         raise _fail(error) from None
     session.commit()
+    for line in loaded:
+        click.echo(line)
 
 
 @geo_cli.command("import-premises")
@@ -314,12 +325,20 @@ def run_model(only: str | None) -> None:
         if not stages:
             raise click.ClickException(f"No model stage matches {only!r}.")
     now = now_utc()
-    for _order, name, run in stages:
-        click.echo(f"{name}:")
-        try:
-            line = run(session, now, _step)
-        except (InputError, DomainError) as error:
-            raise _fail(error) from None
-        click.echo(f"  {line}")
+    results: list[tuple[str, str]] = []
+    with click.progressbar(
+        stages,
+        label="Running the models",
+        item_show_func=lambda stage: stage[1] if stage else None,
+        file=sys.stderr,
+    ) as bar:
+        for _order, name, run in bar:
+            try:
+                line = run(session, now, _step)
+            except (InputError, DomainError) as error:
+                raise _fail(error) from None
+            results.append((name, line))
     session.commit()
+    for name, line in results:
+        click.echo(f"{name}:\n  {line}")
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
