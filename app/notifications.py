@@ -30,6 +30,14 @@ TEMPLATES: dict[str, str] = {
     "loan_request_received": "We have your request to borrow {need}. Your reference is {reference}.",
     "loan_due_soon": "Please return {item} by {due}. Reference {reference}.",
     "loan_overdue": "{item} was due back on {due}. Please return it or contact us. Reference {reference}.",
+    "waiting_list_offer_expired": "The place offered to you on {session} on {when} was not taken up "
+    "in time, so it has gone to the next person waiting. Reference {reference}.",
+    "session_changed": "{session} has changed. It is now on {when} at {venue}. "
+    "Reference {reference}.",
+    "loan_issued": "You have borrowed {items}. Please bring it back by {due_date}. "
+    "Your reference is {reference}.",
+    "loan_renewed": "Your loan of {items} is renewed. Please bring it back by {due_date}. "
+    "Reference {reference}.",
 }
 
 
