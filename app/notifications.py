@@ -27,9 +27,11 @@ TEMPLATES: dict[str, str] = {
     "waiting_list_offer": "A place has come up on {session} on {when}. Accept it by {expires}: {accept_link}",
     "booking_cancelled": "Your booking {reference} for {session} on {when} is cancelled.",
     "session_cancelled": "Sorry, {session} on {when} at {venue} has been cancelled. Reference {reference}.",
-    "loan_request_received": "We have your request to borrow {need}. Your reference is {reference}.",
-    "loan_due_soon": "Please return {item} by {due}. Reference {reference}.",
-    "loan_overdue": "{item} was due back on {due}. Please return it or contact us. Reference {reference}.",
+    "loan_request_received": "We have your request to borrow a device or data. "
+    "Your reference is {reference}.",
+    "loan_due_soon": "Please return {items} by {due_date}. Reference {reference}.",
+    "loan_overdue": "{items} was due back on {due_date}. Please return it or contact us. "
+    "Reference {reference}.",
     "waiting_list_offer_expired": "The place offered to you on {session} on {when} was not taken up "
     "in time, so it has gone to the next person waiting. Reference {reference}.",
     "session_changed": "{session} has changed. It is now on {when} at {venue}. "

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 ANONYMOUS = "anonymous"
 # Pages that change state when opened by GET are never listed here: state changes are POST only.
 SKIP_ENDPOINTS = frozenset({"static", "main.healthz"})
-DOWNLOAD = re.compile(r"\.(csv|json|geojson|gpkg|ics|xlsx|html|png)$")
+DOWNLOAD = re.compile(r"(\.(csv|json|geojson|gpkg|ics|xlsx|html|png|css|js)|\.<[a-z_:]+>)$|/download")
 
 
 def _pages_for(server: LiveServer, role: str) -> list[str]:
