@@ -70,6 +70,20 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+# --- parallel runs ---------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, keep each test module on one worker (module fixtures are shared by
+    its tests) and every browser test on one worker (one live server, one Chromium)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        module = item.nodeid.split("::", 1)[0]
+        group = "browser" if module.startswith("tests/browser/") else module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 # --- a closing summary that shows which backends and the browser actually ran ---------------
 
 

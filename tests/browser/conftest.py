@@ -39,13 +39,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep every browser test on one xdist worker: one live server, one Chromium."""
-    for item in items:
-        if "tests/browser/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 @dataclass
 class LiveServer:
     """The app served on loopback on the demo borough, with one account per role."""
@@ -72,10 +65,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         }
     )
     migrate.upgrade(app.extensions["db_engine"])
-    with app.app_context():
-        # The demo borough gives every page real content to check (tables, maps, figures).
-        load_demo_borough(2027, echo=lambda _message: None)
-        load_feature_demos(2027, echo=lambda _message: None)
+    # Accounts first, so feature demos can link them (the champion account gets a champion record).
     accounts = {}
     with app.extensions["db_factory"]() as session:
         for role in ROLES:
@@ -86,6 +76,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 full_name=f"Browser {role.title()}",
             )
             accounts[role] = user.email
+    with app.app_context():
+        # The demo borough gives every page real content to check (tables, maps, figures).
+        load_demo_borough(2027, echo=lambda _message: None)
+        load_feature_demos(2027, echo=lambda _message: None)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
