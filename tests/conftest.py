@@ -73,6 +73,7 @@ def client(app: Flask) -> FlaskClient:
 # --- parallel runs ---------------------------------------------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist, keep each test module on one worker (module fixtures are shared by
     its tests) and every browser test on one worker (one live server, one Chromium)."""
