@@ -3,12 +3,19 @@
 ``DATABASE_URL`` names the database (a SQLite file under ``instance/`` by default) and
 ``SECRET_KEY`` signs sessions.  ``APP_ENV=production`` turns on secure cookies and refuses to
 start without a strong secret key.
+
+Every other setting, the shared ones in :func:`base_settings` that a council may change and each
+feature's own (``CHAMPIONS_RETENTION_DAYS``, ``LOAN_POLICY_FILE``, ``COVERAGE_...``), is read from
+an environment variable of the same name when one is set, as the type of its default: a whole
+number, a decimal, ``true``/``false``, JSON for tables and lists, or text.  A value that cannot be
+read stops the start-up with a message naming the variable.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,82 @@ def _bool(value: str | None, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+# Shared settings a council may set in the environment.  The cookie and CSRF settings are left
+# out on purpose: they are security decisions of the code, not of a deployment.
+ENVIRONMENT_SETTINGS = (
+    "SERVICE_NAME",
+    "COUNCIL_NAME",
+    "MAX_CONTENT_LENGTH",
+    "IDLE_TIMEOUT_MINUTES",
+    "ABSOLUTE_TIMEOUT_HOURS",
+    "SIGN_IN_RATE_LIMIT",
+    "PUBLIC_FORM_RATE_LIMIT",
+    "PASSWORD_MIN_LENGTH",
+    "INVITATION_DAYS",
+    "SMALL_NUMBER_THRESHOLD",
+    "MAP_TILES_ONLINE",
+)
+
+
+def setting_from_environment(key: str, default: object) -> object:
+    """The environment variable ``key`` read as the type of ``default``; ``default`` when unset.
+
+    Booleans take ``true/false/yes/no/on/off/1/0``; whole numbers and decimals as written; a
+    table, list or tuple default takes JSON; a setting whose default is ``None`` takes JSON when
+    the value starts with ``{`` or ``[``, ``none`` or nothing for ``None``, and text otherwise.
+
+    Raises
+    ------
+    ConfigError
+        When the value cannot be read as that type; the message names the variable.
+    """
+    raw = os.environ.get(key)
+    if raw is None:
+        return default
+    text = raw.strip()
+    try:
+        if isinstance(default, bool):
+            if text.lower() in _TRUE_WORDS:
+                return True
+            if text.lower() in _FALSE_WORDS:
+                return False
+            raise ValueError("use true or false")
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, dict | list | tuple):
+            value = json.loads(text)
+            if not isinstance(value, dict if isinstance(default, dict) else list):
+                kind = "a JSON object" if isinstance(default, dict) else "a JSON list"
+                raise ValueError(f"use {kind}")
+            return tuple(value) if isinstance(default, tuple) else value
+        if default is None:
+            if text.lower() in {"", "none"}:
+                return None
+            if text[:1] in {"{", "["}:
+                return json.loads(text)
+        return raw
+    except ValueError as error:
+        expected = type(default).__name__ if default is not None else "text or JSON"
+        raise ConfigError(
+            f"The environment variable {key}={raw!r} cannot be read as {expected}: {error}."
+        ) from None
+
+
+def apply_feature_defaults(
+    config: MutableMapping[str, Any], defaults: Mapping[str, object]
+) -> None:
+    """Give each of a feature's settings its value: one already in ``config`` (set by the
+    caller of ``create_app``), else the environment variable of that name, else the default."""
+    for key, default in defaults.items():
+        if key not in config:
+            config[key] = setting_from_environment(key, default)
 
 
 def base_settings() -> dict[str, Any]:
@@ -65,6 +148,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         development value.
     """
     settings = base_settings()
+    for key in ENVIRONMENT_SETTINGS:
+        settings[key] = setting_from_environment(key, settings[key])
     env = os.environ.get("APP_ENV", "development")
     settings["ENV_NAME"] = env
     settings["DATABASE_URL"] = os.environ.get(
@@ -73,7 +158,6 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or (
         None if env == "production" else DEV_SECRET_KEY
     )
-    settings["COUNCIL_NAME"] = os.environ.get("COUNCIL_NAME", settings["COUNCIL_NAME"])
     settings["NOTIFY_API_KEY"] = os.environ.get("NOTIFY_API_KEY") or None
     if os.environ.get("RATELIMIT_STORAGE_URI"):
         settings["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]

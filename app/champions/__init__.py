@@ -44,17 +44,20 @@ DEFAULTS: dict[str, object] = {
 def register(app: Flask) -> None:
     """Plug the champions pages, commands and navigation into ``app``."""
     from app.champions.cli import champions_cli
+    from app.champions.cli import purge as champions_purge
     from app.champions.presenters import labels_of, session_when, weekday_date
     from app.champions.routes_public import bp as public_bp
     from app.champions.routes_staff import bp as staff_bp
+    from app.config import apply_feature_defaults
     from app.navigation import nav_item, start_link
+    from app.retention import retention_job
     from champions.bookings import session_title
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    apply_feature_defaults(app.config, DEFAULTS)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.cli.add_command(champions_cli)
+    retention_job(app, champions_purge)
     app.jinja_env.filters["weekday_date"] = weekday_date
     app.jinja_env.filters["session_when"] = session_when
     app.jinja_env.filters["session_title"] = session_title

@@ -22,14 +22,14 @@ DEMO_ORDER = 5
 def register(app: Flask) -> None:
     """Plug the coverage pages, commands, settings and model stage into ``app``."""
     # Importing the CLI module adds its commands to the ``geo`` group.
+    from app.config import apply_feature_defaults
     from app.coverage.cli import coverage_stage
     from app.coverage.routes import bp
     from app.coverage.settings import DEFAULTS
     from app.navigation import nav_item
     from app.places.cli import model_stage
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    apply_feature_defaults(app.config, DEFAULTS)
     app.register_blueprint(bp)
     model_stage(app, "Coverage: fixed broadband, 4G/5G and public Wi-Fi", coverage_stage, order=20)
     nav_item(app, "Coverage", "coverage.index", order=13)

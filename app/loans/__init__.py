@@ -33,15 +33,18 @@ DEMO_ORDER = 30
 def register(app: Flask) -> None:
     """Plug the loans pages, commands and navigation into ``app``."""
     from app.loans.cli import loans_cli
+    from app.loans.cli import purge as loans_purge
     from app.loans.config import init_policy
     from app.loans.routes_public import bp as public_bp
     from app.loans.routes_staff import bp as staff_bp
     from app.navigation import nav_item, start_link
+    from app.retention import retention_job
 
     init_policy(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.cli.add_command(loans_cli)
+    retention_job(app, loans_purge)
     nav_item(app, "Device loans", "loans.index", order=40)
     nav_item(app, "Refer for a device", "loans.referrals", order=41)
     nav_item(app, "Loan reports", "loans.reports", order=42)

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from app.config import ConfigError
+from app.config import ConfigError, apply_feature_defaults
 from device_loans.config import DEFAULT_POLICY, LoanPolicy, LoanPolicyError
 
 DEFAULTS: dict[str, object] = {
@@ -76,8 +76,7 @@ def policy_from_config(config: Mapping[str, Any]) -> LoanPolicy:
 
 def init_policy(app: Flask) -> None:
     """Check the loan policy when the app starts, so a bad one stops it with a clear message."""
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    apply_feature_defaults(app.config, DEFAULTS)
     policy = policy_from_config(app.config)
     app.extensions[_CACHE] = (
         app.config.get("LOAN_POLICY"),

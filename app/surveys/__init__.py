@@ -9,6 +9,16 @@
   and compares the index with the DERI (``cli``).
 
 The domain (question set, checks, scoring, personas, estimates, index) is in ``surveys``.
+
+Settings (``app.config``, or environment variables of the same name; defaults set by
+``register``):
+
+``SURVEY_PAGE_RATE_LIMIT``
+    How often one address may post a survey page ("120 per minute;1000 per hour").
+``SURVEY_CONTACT_RETENTION_DAYS``
+    Days that a resident's contact details for a follow-up are kept at most, after which
+    ``flask --app app surveys purge`` deletes them (365, a placeholder for the council's records
+    manager); coordinators remove them sooner once the person is followed up.
 """
 
 from __future__ import annotations
@@ -25,6 +35,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEMO_ORDER = 10
+DEFAULTS: dict[str, object] = {
+    "SURVEY_PAGE_RATE_LIMIT": "120 per minute;1000 per hour",
+    "SURVEY_CONTACT_RETENTION_DAYS": 365,
+}
 DEMO_RESPONSES = 2400
 """Respondents in the demo survey: about 130 per demo ward, 24 per LSOA (so LSOA estimates are
 flagged as small samples, as they would be in a real council survey of this size)."""
@@ -32,14 +46,18 @@ flagged as small samples, as they would be in a real council survey of this size
 
 def register(app: Flask) -> None:
     """Plug the survey pages and commands into ``app``."""
+    from app.config import apply_feature_defaults
     from app.navigation import nav_item, start_link
-    from app.surveys.cli import surveys_cli
+    from app.retention import retention_job
+    from app.surveys.cli import purge_contacts_command, surveys_cli
     from app.surveys.routes_public import bp as public_bp
     from app.surveys.routes_staff import bp as staff_bp
 
+    apply_feature_defaults(app.config, DEFAULTS)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.cli.add_command(surveys_cli)
+    retention_job(app, purge_contacts_command)
     nav_item(app, "Survey", "surveys.overview", order=20)
     nav_item(app, "Exclusion index", "surveys.index", order=21)
     nav_item(app, "Ward survey figures", "surveys.wards", order=22)

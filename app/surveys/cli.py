@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.database import db_session
@@ -21,6 +22,7 @@ from core.clock import now_utc
 from core.errors import DomainError
 from geo.errors import InputError
 from surveys.importing import SurveyImportError, write_template
+from surveys.retention import purge_contacts
 from surveys.services import (
     compare_index_with_deri,
     exclusion_index_view,
@@ -247,3 +249,34 @@ def rescore() -> None:
     count = rescore_all(session, now=now_utc())
     session.commit()
     click.echo(f"Re-scored {count:,} responses.")
+
+
+@surveys_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Report what would be deleted, and delete nothing.")
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Keep contact details this many days (default: SURVEY_CONTACT_RETENTION_DAYS).",
+)
+def purge_contacts_command(dry_run: bool, retention_days: int | None) -> None:
+    """Delete survey contact details older than the retention period; answers are kept."""
+    days = (
+        retention_days
+        if retention_days is not None
+        else int(current_app.config["SURVEY_CONTACT_RETENTION_DAYS"])
+    )
+    session = db_session()
+    count = purge_contacts(session, now=now_utc(), retention_days=days)
+    if dry_run:
+        session.rollback()
+        click.echo(
+            f"Dry run: would delete the contact details of {count} survey response(s) given "
+            f"more than {days} days ago. Nothing changed."
+        )
+        return
+    session.commit()
+    click.echo(
+        f"Deleted the contact details of {count} survey response(s) given more than {days} days "
+        "ago. The answers are kept."
+    )

@@ -49,7 +49,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _page_limit() -> str:
-    return str(current_app.config.get("SURVEY_PAGE_RATE_LIMIT", "120 per minute;1000 per hour"))
+    return str(current_app.config["SURVEY_PAGE_RATE_LIMIT"])
 
 
 def _send_limit() -> str:

@@ -32,17 +32,19 @@ from app.surveys.areas import StoredAreas, broadband_by_lsoa, stored_areas
 from app.surveys.forms import (
     ImportForm,
     PersonaRulesForm,
+    RemoveContactForm,
     ResetRulesForm,
     weights_form,
     weights_from,
 )
 from app.surveys.routes_public import Journey, _csv_cell
 from core.clock import govuk_date, now_utc
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from surveys.importing import SurveyImportError
 from surveys.models import SurveyContact, SurveyResponse
 from surveys.personas import default_persona_config
 from surveys.questions import QUESTION_SET
+from surveys.retention import remove_contact
 from surveys.scoring import SCORED_FIELDS
 from surveys.services import (
     AreaEstimates,
@@ -508,6 +510,7 @@ def follow_up() -> str:
     names = stored_areas(session, with_population=False).ward_names
     records = session.execute(
         select(
+            SurveyResponse.public_id,
             SurveyResponse.submitted_at,
             SurveyResponse.ward_code,
             SurveyResponse.postcode_district,
@@ -523,25 +526,47 @@ def follow_up() -> str:
     ).all()
     language = QUESTION_SET.by_column("language")
     wants = QUESTION_SET.by_column("wants_help")
-    rows = []
-    for record in records:
-        code = (record.answers or {}).get("language")
-        rows.append(
-            [
-                {"text": govuk_date(record.submitted_at)},
-                {
-                    "text": names.get(
-                        record.ward_code or "", record.postcode_district or "Not given"
-                    )
-                },
-                {"text": wants.label_for(record.wants_help) if record.wants_help else ""},
-                {"text": language.label_for(code) if code else "Not given"},
-                {"text": record.name or ""},
-                {"text": record.email or ""},
-                {"text": record.phone or ""},
-            ]
-        )
-    return render_template("surveys/follow_up.html", rows=rows)
+    people = [
+        {
+            "public_id": record.public_id,
+            "answered": govuk_date(record.submitted_at),
+            "area": names.get(record.ward_code or "", record.postcode_district or "Not given"),
+            "wants_help": wants.label_for(record.wants_help) if record.wants_help else "",
+            "language": (
+                language.label_for(code)
+                if (code := (record.answers or {}).get("language"))
+                else "Not given"
+            ),
+            "name": record.name or "",
+            "email": record.email or "",
+            "phone": record.phone or "",
+        }
+        for record in records
+    ]
+    return render_template(
+        "surveys/follow_up.html",
+        people=people,
+        retention_days=int(current_app.config["SURVEY_CONTACT_RETENTION_DAYS"]),
+    )
+
+
+@bp.route("/follow-up/<public_id>/remove", methods=["POST"])
+@roles_allowed(COORDINATOR, ADMIN)
+def remove_follow_up_contact(public_id: str) -> Response:
+    """Delete one resident's contact details once they have been followed up (or ask us to)."""
+    if RemoveContactForm().validate_on_submit():
+        session = db_session()
+        try:
+            remove_contact(
+                session, response_public_id=public_id, now=now_utc(), actor_id=current_user.id
+            )
+        except NotFound as error:
+            session.rollback()
+            flash(error.message)
+        else:
+            session.commit()
+            flash("Contact details removed. The survey answers are kept without them.")
+    return redirect(url_for("surveys.follow_up"))
 
 
 # -- the survey with a resident (Digital Champions) -----------------------------------------------

@@ -37,14 +37,14 @@ DEFAULTS: dict[str, object] = {
 
 def register(app: Flask) -> None:
     """Plug the ward pages, downloads, JSON API and figure providers into ``app``."""
+    from app.config import apply_feature_defaults
     from app.navigation import nav_item
     from app.wards.api import bp as api_bp
     from app.wards.api import install_api_errors
     from app.wards.providers import register_providers
     from app.wards.routes import bp
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    apply_feature_defaults(app.config, DEFAULTS)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     install_api_errors(app)
