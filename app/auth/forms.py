@@ -86,9 +86,3 @@ class RolesForm(FlaskForm):
         validators=[InputRequired(message="Select at least one role")],
     )
     submit = SubmitField("Save roles", widget=GovSubmitInput())
-
-
-class ConfirmForm(FlaskForm):
-    """A single button that confirms an action (CSRF-protected POST)."""
-
-    submit = SubmitField("Confirm", widget=GovSubmitInput())

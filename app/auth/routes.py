@@ -19,11 +19,11 @@ from werkzeug.wrappers import Response
 
 from app.access import public, signed_in
 from app.auth import services
-from app.auth.forms import ConfirmForm, SetPasswordForm, SignInForm
+from app.auth.forms import SetPasswordForm, SignInForm
 from app.auth.models import User
 from app.database import db_session
 from app.extensions import limiter
-from app.forms import apply_domain_error
+from app.forms import ConfirmForm, apply_domain_error
 from core.clock import now_utc
 from core.errors import DomainError
 

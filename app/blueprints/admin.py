@@ -8,11 +8,11 @@ from werkzeug.wrappers import Response
 
 from app.access import roles_allowed
 from app.auth import services
-from app.auth.forms import ConfirmForm, InviteUserForm, RolesForm
+from app.auth.forms import InviteUserForm, RolesForm
 from app.auth.models import User
 from app.auth.roles import ADMIN, ROLE_HINTS, ROLE_LABELS
 from app.database import db_session
-from app.forms import apply_domain_error
+from app.forms import ConfirmForm, apply_domain_error
 from core.clock import govuk_date, now_utc
 from core.errors import DomainError, NotFound
 from core.outbox import queue_message

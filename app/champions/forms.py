@@ -8,14 +8,13 @@ validators, so the wording is the same wherever a problem is found.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -25,8 +24,6 @@ from wtforms import (
     Field,
     HiddenField,
     RadioField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
 )
@@ -42,7 +39,12 @@ from app.champions.fields import (
     WholeNumber,
     parse_opening_day,
 )
-from app.forms import apply_domain_error
+from app.forms import (
+    CheckboxesChoice,
+    RadioChoice,
+    SelectChoice,
+    apply_domain_error,
+)
 from champions.errors import InvalidInput
 from champions.rules import (
     MAX_CAPACITY,
@@ -93,54 +95,19 @@ def apply_invalid_input(
 # --- fields that speak GOV.UK -----------------------------------------------------------------
 
 
-class GovSelectField(SelectField):
-    """A select whose wrong answer gets ``invalid`` as its message (never WTForms' own)."""
-
-    def __init__(self, label: str, *, invalid: str, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", GovSelect())
-        kwargs.setdefault("choices", [])
-        super().__init__(label, **kwargs)
-        self.invalid = invalid
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        if self.data in (None, ""):
-            return
-        if not any(str(value) == str(self.data) for value, _label in _pairs(self.choices)):
-            raise ValidationError(self.invalid)
+GovSelectField = SelectChoice
 
 
-class GovRadioField(RadioField):
-    """Radios whose wrong answer gets ``invalid`` as its message."""
+class GovRadioField(RadioChoice):
+    """Radios whose wrong answer gets ``invalid`` as its message; the legend is the label."""
 
-    def __init__(self, label: str, *, invalid: str, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", RadiosWidget())
-        super().__init__(label, **kwargs)
-        self.invalid = invalid
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        if self.data in (None, ""):
-            return
-        if not any(str(value) == str(self.data) for value, _label in _pairs(self.choices)):
-            raise ValidationError(self.invalid)
+    widget_class = RadiosWidget
 
 
-class GovCheckboxesField(SelectMultipleField):
-    """Checkboxes whose wrong answer gets ``invalid`` as its message."""
+class GovCheckboxesField(CheckboxesChoice):
+    """Checkboxes whose wrong answer gets ``invalid`` as its message; the legend is the label."""
 
-    def __init__(self, label: str, *, invalid: str, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", CheckboxesWidget())
-        super().__init__(label, **kwargs)
-        self.invalid = invalid
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        allowed = {str(value) for value, _label in _pairs(self.choices)}
-        if any(str(value) not in allowed for value in self.data or []):
-            raise ValidationError(self.invalid)
-
-
-def _pairs(choices: Any) -> Iterable[tuple[Any, str]]:
-    for choice in choices or []:
-        yield choice[0], choice[1]
+    widget_class = CheckboxesWidget
 
 
 def _text(label: str, *validators: Any, description: str | None = None) -> StringField:
@@ -279,12 +246,6 @@ class CheckAnswersForm(FlaskForm):
 
     idempotency_key = HiddenField()
     submit = SubmitField("Book place", widget=GovSubmitInput())
-
-
-class ConfirmForm(FlaskForm):
-    """A single button that confirms an action (CSRF-protected POST)."""
-
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
 # --- champions ---------------------------------------------------------------------------------
@@ -780,7 +741,6 @@ __all__ = [
     "ChampionForm",
     "CheckAnswersForm",
     "ClosureForm",
-    "ConfirmForm",
     "ContactDetailsForm",
     "ContactMethodForm",
     "FindSessionsForm",

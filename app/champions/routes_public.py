@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.access import public
 from app.champions import booking_settings, journey
-from app.champions.forms import ConfirmForm, FindSessionsForm
+from app.champions.forms import FindSessionsForm
 from app.champions.journey import PUBLIC
 from app.champions.presenters import (
     WalkFromWard,
@@ -27,6 +27,7 @@ from app.champions.presenters import (
 )
 from app.database import db_session
 from app.extensions import limiter
+from app.forms import ConfirmForm
 from champions import services
 from champions.errors import BookingClosed, OfferExpired
 from champions.models import Booking, TrainingSession, Venue

@@ -40,7 +40,6 @@ from app.champions.forms import (
     ChampionFilterForm,
     ChampionForm,
     ClosureForm,
-    ConfirmForm,
     ReportForm,
     SeriesForm,
     SessionFilterForm,
@@ -67,6 +66,7 @@ from app.champions.presenters import (
     ward_names,
 )
 from app.database import db_session
+from app.forms import ConfirmForm
 from app.places.models import Place, PlaceCatchment
 from champions import services
 from champions.commands import (

@@ -14,11 +14,8 @@ from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
     GovCheckboxInput,
     GovDateInput,
-    GovRadioInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -29,15 +26,17 @@ from wtforms import (
     Field,
     Form,
     HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
 )
 from wtforms.validators import Length, StopValidation, ValidationError
 
-from app.forms import apply_domain_error
+from app.forms import (
+    CheckboxesChoice,
+    RadioChoice,
+    SelectChoice,
+    apply_domain_error,
+)
 from core.errors import DomainError
 from device_loans.config import DEVICE_KIND_LABELS, DEVICE_KINDS
 from device_loans.rules import CONDITIONS, SOURCES, WIPE_METHODS
@@ -173,63 +172,6 @@ class GovDateField(DateField):
             self.data = date(year, month, day)
         except ValueError:
             raise ValueError(f"{self.noun} must be a real date") from None
-
-
-def _pairs(choices: Any) -> list[tuple[Any, Any]]:
-    return [(choice[0], choice[1]) for choice in choices or []]
-
-
-class RadioChoice(RadioField):
-    """Radios whose wrong answer gets ``invalid`` as its message (never WTForms' own)."""
-
-    def __init__(
-        self, label: str = "", *, invalid: str = "Select an option", **kwargs: Any
-    ) -> None:
-        kwargs.setdefault("widget", GovRadioInput())
-        kwargs.setdefault("choices", [])
-        super().__init__(label, **kwargs)
-        self.invalid = invalid
-
-    def pre_validate(self, form: Form) -> None:
-        if self.data in (None, ""):
-            return
-        if not any(str(value) == str(self.data) for value, _label in _pairs(self.choices)):
-            raise ValidationError(self.invalid)
-
-
-class SelectChoice(SelectField):
-    """A select whose wrong answer gets ``invalid`` as its message."""
-
-    def __init__(
-        self, label: str = "", *, invalid: str = "Select an option", **kwargs: Any
-    ) -> None:
-        kwargs.setdefault("widget", GovSelect())
-        kwargs.setdefault("choices", [])
-        super().__init__(label, **kwargs)
-        self.invalid = invalid
-
-    def pre_validate(self, form: Form) -> None:
-        if self.data in (None, ""):
-            return
-        if not any(str(value) == str(self.data) for value, _label in _pairs(self.choices)):
-            raise ValidationError(self.invalid)
-
-
-class CheckboxesChoice(SelectMultipleField):
-    """Checkboxes whose wrong answer gets ``invalid`` as its message."""
-
-    def __init__(
-        self, label: str = "", *, invalid: str = "Select from the list", **kwargs: Any
-    ) -> None:
-        kwargs.setdefault("widget", GovCheckboxesInput())
-        kwargs.setdefault("choices", [])
-        super().__init__(label, **kwargs)
-        self.invalid = invalid
-
-    def pre_validate(self, form: Form) -> None:
-        allowed = {str(value) for value, _label in _pairs(self.choices)}
-        if any(str(value) not in allowed for value in self.data or []):
-            raise ValidationError(self.invalid)
 
 
 def _text(
@@ -373,12 +315,6 @@ class SendRequestForm(FlaskForm):
 
     idempotency_key = HiddenField()
     submit = SubmitField("Send request", widget=GovSubmitInput())
-
-
-class ConfirmForm(FlaskForm):
-    """A single button that confirms an action (CSRF-protected POST)."""
-
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
 # --- inventory and kits -----------------------------------------------------------------------

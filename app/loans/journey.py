@@ -40,6 +40,7 @@ from wtforms.validators import Length
 from app.access import has_role
 from app.auth.roles import ADMIN, COORDINATOR
 from app.database import db_session
+from app.forms import ConfirmForm
 from app.loans import presenters
 from app.loans.config import loan_policy
 from app.loans.forms import (
@@ -49,7 +50,6 @@ from app.loans.forms import (
     AboutForm,
     AgeForm,
     BenefitForm,
-    ConfirmForm,
     ContactDetailsForm,
     ContactForm,
     HasConnectionForm,

@@ -37,12 +37,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.access import has_role, roles_allowed
 from app.auth.roles import ADMIN, CHAMPION, COORDINATOR, COUNCILLOR, PLANNER, STAFF_DETAIL_ROLES
 from app.database import db_session
+from app.forms import ConfirmForm
 from app.loans import journey, presenters
 from app.loans.config import agreement_version, loan_policy
 from app.loans.forms import (
     DECISION_LABELS,
     ConditionForm,
-    ConfirmForm,
     DecisionForm,
     DeviceForm,
     InventoryFilterForm,

@@ -257,7 +257,3 @@ def weights_from(form: WeightsForm, spec: IndexSpec) -> dict[str, int]:
         component.key: int(str(getattr(form, component.key).data).strip())
         for component in spec.components
     }
-
-
-class RemoveContactForm(FlaskForm):
-    """Confirms removing one resident's contact details (a CSRF-protected POST)."""

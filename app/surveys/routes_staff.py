@@ -26,13 +26,12 @@ from werkzeug.wrappers import Response
 from app.access import has_role, roles_allowed
 from app.auth.roles import ADMIN, CHAMPION, COORDINATOR, COUNCILLOR, PLANNER, STAFF_DETAIL_ROLES
 from app.database import db_session
-from app.forms import apply_domain_error
+from app.forms import ConfirmForm, apply_domain_error
 from app.surveys import presenters
 from app.surveys.areas import StoredAreas, broadband_by_lsoa, stored_areas
 from app.surveys.forms import (
     ImportForm,
     PersonaRulesForm,
-    RemoveContactForm,
     ResetRulesForm,
     weights_form,
     weights_from,
@@ -554,7 +553,7 @@ def follow_up() -> str:
 @roles_allowed(COORDINATOR, ADMIN)
 def remove_follow_up_contact(public_id: str) -> Response:
     """Delete one resident's contact details once they have been followed up (or ask us to)."""
-    if RemoveContactForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         session = db_session()
         try:
             remove_contact(
