@@ -1091,10 +1091,11 @@ def _check_k(k: int, n_free: int) -> int:
     return int(k)
 
 
-def _mclp_result(
+def _siting_result(
     inst: _Instance,
     columns: npt.NDArray[np.intp],
     *,
+    problem: Literal["mclp", "lscp"],
     method: Literal["exact", "greedy"],
     bound: float,
     proved: bool,
@@ -1104,24 +1105,36 @@ def _mclp_result(
     build_s: float,
     ordered: bool,
 ) -> SitingResult:
+    """The result of choosing candidate ``columns``, with an honest gap against ``bound``.
+
+    MCLP maximises the demand the new sites add (the bound is an upper bound); LSCP minimises
+    the number of sites (the bound is a lower bound, rounded up as a count of sites must be).
+    ``proved`` means the solver proved optimality; otherwise a gap within ``OPTIMAL_GAP`` still
+    counts as optimal, and a larger one is reported with the reason the search stopped.
+    """
     chosen = inst.cols[columns]
     if not ordered:
         chosen = np.sort(chosen)
     covered = _covered_with(inst, chosen)
     covered_demand = float(inst.weight[covered].sum())
-    objective = covered_demand - inst.existing
-    bound = objective if proved else max(bound, objective)
-    gap = 0.0 if bound <= 0 else max((bound - objective) / bound, 0.0)
+    if problem == "mclp":
+        objective = covered_demand - inst.existing
+        bound = objective if proved else max(bound, objective)
+        gap = 0.0 if bound <= 0 else max((bound - objective) / bound, 0.0)
+    else:
+        objective = float(chosen.shape[0])
+        bound = objective if proved else min(math.ceil(bound - 1e-6), objective)
+        gap = 0.0 if objective == 0 else max((objective - bound) / objective, 0.0)
     optimal = proved or gap <= OPTIMAL_GAP
     if optimal:
         status = "optimal"
-        gap = 0.0 if proved else gap
+        gap = 0.0 if proved or problem == "lscp" else gap
     elif time_limited:
         status = f"time limit reached, gap {gap:.2%}"
     else:
         status = f"not proven optimal, gap {gap:.2%}"
     return SitingResult(
-        problem="mclp",
+        problem=problem,
         method=method,
         chosen=chosen.astype(np.intp),
         covered=covered,
@@ -1130,7 +1143,7 @@ def _mclp_result(
         total_demand=inst.total,
         share_covered=covered_demand / inst.total,
         objective=objective,
-        bound=bound,
+        bound=float(bound),
         gap=gap,
         status=status,
         optimal=optimal,
@@ -1192,9 +1205,10 @@ def greedy_mclp(
     bound = _lp_bound(inst, k=k, required=None, all_rows=False) if with_bound else trivial
     bound = min(bound, trivial)
     solve_s = time.perf_counter() - start
-    return _mclp_result(
+    return _siting_result(
         inst,
         columns,
+        problem="mclp",
         method="greedy",
         bound=bound,
         proved=columns.shape[0] == inst.cols.shape[0],
@@ -1270,9 +1284,10 @@ def solve_mclp(
         greedy = np.empty(0, dtype=np.intp)
     greedy_value = _reduced_value(inst, greedy)
     if greedy_value >= trivial - 1e-9 * max(trivial, 1.0):
-        return _mclp_result(
+        return _siting_result(
             inst,
             greedy,
+            problem="mclp",
             method="exact",
             bound=trivial,
             proved=True,
@@ -1285,9 +1300,10 @@ def solve_mclp(
         )
     lp = min(_lp_bound(inst, k=k, required=None, all_rows=False), trivial)
     if greedy_start and greedy_value >= lp - OPTIMAL_GAP * lp:
-        return _mclp_result(
+        return _siting_result(
             inst,
             greedy,
+            problem="mclp",
             method="exact",
             bound=lp,
             proved=True,
@@ -1323,9 +1339,10 @@ def solve_mclp(
             f"{outcome.description} ({limit:g} s) before proving the best choice. Allow "
             "more time or aggregate demand to fewer zones to close the gap."
         )
-    return _mclp_result(
+    return _siting_result(
         inst,
         columns,
+        problem="mclp",
         method="exact",
         bound=bound,
         proved=outcome.proved_optimal,
@@ -1397,57 +1414,6 @@ def _lscp_infeasible(
     )
 
 
-def _lscp_result(
-    inst: _Instance,
-    columns: npt.NDArray[np.intp],
-    *,
-    method: Literal["exact", "greedy"],
-    bound: float,
-    proved: bool,
-    time_limited: bool,
-    message: str,
-    solve_s: float,
-    build_s: float,
-    ordered: bool,
-) -> SitingResult:
-    chosen = inst.cols[columns]
-    if not ordered:
-        chosen = np.sort(chosen)
-    covered = _covered_with(inst, chosen)
-    covered_demand = float(inst.weight[covered].sum())
-    objective = float(chosen.shape[0])
-    bound = objective if proved else min(math.ceil(bound - 1e-6), objective)
-    gap = 0.0 if objective == 0 else max((objective - bound) / objective, 0.0)
-    optimal = proved or gap <= OPTIMAL_GAP
-    if optimal:
-        status = "optimal"
-        gap = 0.0
-    elif time_limited:
-        status = f"time limit reached, gap {gap:.2%}"
-    else:
-        status = f"not proven optimal, gap {gap:.2%}"
-    return SitingResult(
-        problem="lscp",
-        method=method,
-        chosen=chosen.astype(np.intp),
-        covered=covered,
-        covered_demand=covered_demand,
-        covered_by_existing=inst.existing,
-        total_demand=inst.total,
-        share_covered=covered_demand / inst.total,
-        objective=objective,
-        bound=float(bound),
-        gap=gap,
-        status=status,
-        optimal=optimal,
-        message=message,
-        unreachable=inst.unreachable,
-        service_radius_m=inst.radius_m,
-        build_s=build_s,
-        solve_s=solve_s,
-    )
-
-
 def _lscp_setup(
     cost_m: sp.spmatrix | sp.sparray | npt.ArrayLike,
     weight: npt.ArrayLike,
@@ -1513,9 +1479,10 @@ def greedy_lscp(
         if with_bound and columns.shape[0]
         else 0.0
     )
-    return _lscp_result(
+    return _siting_result(
         inst,
         columns,
+        problem="lscp",
         method="greedy",
         bound=bound,
         proved=columns.shape[0] == 0,
@@ -1576,9 +1543,10 @@ def solve_lscp(
     greedy = _greedy_columns(inst, k=None, required=target * (1 - _SHARE_TOL))
     greedy = _drop_useless(inst, greedy, required=target * (1 - _SHARE_TOL))
     if greedy.shape[0] == 0:
-        return _lscp_result(
+        return _siting_result(
             inst,
             greedy,
+            problem="lscp",
             method="exact",
             bound=0.0,
             proved=True,
@@ -1590,9 +1558,10 @@ def solve_lscp(
         )
     lp = math.ceil(_lp_bound(inst, k=None, required=required, all_rows=all_rows) - 1e-6)
     if greedy_start and greedy.shape[0] <= lp:
-        return _lscp_result(
+        return _siting_result(
             inst,
             greedy,
+            problem="lscp",
             method="exact",
             bound=float(lp),
             proved=True,
@@ -1629,9 +1598,10 @@ def solve_lscp(
             f"{outcome.description} ({limit:g} s) before proving this the fewest sites. "
             "Allow more time or aggregate demand to fewer zones to close the gap."
         )
-    return _lscp_result(
+    return _siting_result(
         inst,
         columns,
+        problem="lscp",
         method="exact",
         bound=bound,
         proved=outcome.proved_optimal,
