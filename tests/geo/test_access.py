@@ -22,39 +22,10 @@ from geo.access import (
 )
 from geo.network import StreetNetwork, from_arrays, to_networkx
 from geo.sources.osm import read_osm_pois, read_street_network
+from tests.geo.networks import X0, Y0, grid, line
 from tests.shared_data import SHARED_DATA
 
 OAKHAM_XML = SHARED_DATA / "osm" / "oakham_rutland_2018.osm"
-X0, Y0 = 480_000.0, 300_000.0
-
-
-def line(count: int = 11, spacing_m: float = 100.0, *, mode: str = "walk") -> StreetNetwork:
-    """A straight street along y = Y0 with a node every ``spacing_m`` metres from x = X0."""
-    return from_arrays(
-        np.arange(count),
-        X0 + spacing_m * np.arange(count),
-        np.full(count, Y0),
-        np.arange(count - 1),
-        np.arange(1, count),
-        np.full(count - 1, spacing_m),
-        mode=mode,
-    )
-
-
-def grid(size: int = 4, spacing_m: float = 100.0) -> StreetNetwork:
-    """A ``size`` x ``size`` street grid; node ``r * size + c`` is at column c, row r."""
-    index = np.arange(size * size).reshape(size, size)
-    u = np.concatenate([index[:, :-1].ravel(), index[:-1, :].ravel()])
-    v = np.concatenate([index[:, 1:].ravel(), index[1:, :].ravel()])
-    return from_arrays(
-        index.ravel(),
-        X0 + spacing_m * np.tile(np.arange(size), size),
-        Y0 + spacing_m * np.repeat(np.arange(size), size),
-        u,
-        v,
-        np.full(u.shape[0], spacing_m),
-        mode="walk",
-    )
 
 
 # ---- snap_points ----------------------------------------------------------------------------
