@@ -32,9 +32,29 @@ def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
 def _run(engine: Engine, action: str, *args: object, **kwargs: object) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, *args, **kwargs)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        # SQLite alters a table by copying it, dropping the old one and renaming the copy
+        # (Alembic's batch mode); dropping a table that other rows refer to fails while foreign
+        # keys are enforced.  So they are off during a migration, as SQLite's documentation
+        # advises, and every reference is checked before the migration commits.  The pragma
+        # only works outside a transaction, hence on the driver connection before ``begin``.
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                getattr(command, action)(config, *args, **kwargs)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(
+                            f"The migration would leave {len(broken)} broken reference(s), first "
+                            f"in table {broken[0][0]}; nothing was changed."
+                        )
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def include_object(

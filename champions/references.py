@@ -1,45 +1,33 @@
 """Booking references and the secret tokens of cancellation and offer links.
 
-A reference is 8 characters from a 32-character alphabet with no look-alikes (no 0/O, no 1/I),
-so it can be read out over the phone: 32^8 = 2^40 (about 1.1 million million) values, drawn with
-``secrets``.  The reference names a booking but gives no power over it: changing a booking needs
-the reference *and* the link token (256 random bits), whose SHA-256 hash is all the database
-keeps, so a copy of the database cannot be used to cancel anyone's place.
+A booking reference is a short reference of :mod:`core.references` (8 characters, no
+look-alikes, read out over the phone).  The reference names a booking but gives no power over
+it: changing a booking needs the reference *and* the link token (256 random bits), whose SHA-256
+hash is all the database keeps, so a copy of the database cannot be used to cancel anyone's
+place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from typing import Final
 
-REFERENCE_ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-REFERENCE_LENGTH: Final = 8
-TOKEN_BYTES: Final = 32
+from core.references import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    format_reference,
+    new_reference,
+    normalise_reference,
+)
 
-_SEPARATORS = re.compile(r"[\s\-]+")
-_REFERENCE = re.compile(f"^[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
+TOKEN_BYTES: Final = 32
 
 
 def new_booking_reference() -> str:
     """Return a fresh random booking reference such as ``"K7QW3MZA"`` (8 characters, 40 bits)."""
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-
-
-def normalise_reference(text: str | None) -> str | None:
-    """Return the reference typed by a person in stored form, or ``None`` if it cannot be one.
-
-    Case, spaces and hyphens are ignored, so ``"k7qw 3mza"`` and ``"K7QW-3MZA"`` both work.
-    """
-    compact = _SEPARATORS.sub("", text or "").upper()
-    return compact if _REFERENCE.match(compact) else None
-
-
-def format_reference(reference: str) -> str:
-    """Return the reference in two groups of four for reading out, for example ``"K7QW 3MZA"``."""
-    return f"{reference[:4]} {reference[4:]}"
+    return new_reference()
 
 
 def new_link_token() -> str:

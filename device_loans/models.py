@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, new_public_id
+from core.references import new_reference
 from device_loans.config import DEVICE_KIND_LABELS, DEVICE_KINDS, NEEDS
 from device_loans.rules import (
     CONDITIONS,
@@ -159,6 +160,8 @@ class LoanRequest(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    # What the resident is given and reads back over the phone (core.references): 8 characters.
+    reference: Mapped[str] = mapped_column(String(8), unique=True, default=new_reference)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     resident_name: Mapped[str | None] = mapped_column(String(200))
     contact: Mapped[str | None] = mapped_column(String(320), index=True)
@@ -191,11 +194,6 @@ class LoanRequest(Base):
     purged_at: Mapped[datetime | None]
 
     loans: Mapped[list[Loan]] = relationship(back_populates="request", order_by="Loan.id")
-
-    @property
-    def reference(self) -> str:
-        """The reference given to the resident (the public id)."""
-        return self.public_id
 
 
 class Loan(Base):

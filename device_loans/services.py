@@ -39,6 +39,7 @@ from core.clock import govuk_date, to_london
 from core.errors import Conflict, DomainError, NotFound
 from core.outbox import OutboxMessage, cancel_pending, queue_message, redact_recipient
 from core.postcodes import normalise_postcode, postcode_district
+from core.references import format_reference, normalise_reference
 from device_loans.config import DATA_KINDS, DEVICE_KINDS, NEEDS, LoanPolicy
 from device_loans.models import (
     Device,
@@ -388,7 +389,7 @@ def _queue(
         template=template,
         personalisation={
             "name": request.resident_name or "",
-            "reference": request.public_id,
+            "reference": format_reference(request.reference),
             **personalisation,
         },
         now=now,
@@ -916,9 +917,17 @@ def get_request(session: Session, request_id: int) -> LoanRequest:
 
 
 def get_request_by_reference(session: Session, reference: str) -> LoanRequest:
-    """Return the request whose public reference is ``reference``, or raise ``NotFound``."""
+    """Return the request whose reference is ``reference``, or raise ``NotFound``.
+
+    Takes the resident's 8-character reference as a person types it (any case, spaces or
+    hyphens), or the request's 32-character public id.
+    """
+    short = normalise_reference(reference)
+    compact = "".join((reference or "").split()).lower()
     request = session.scalar(
-        select(LoanRequest).where(LoanRequest.public_id == (reference or "").strip().lower())
+        select(LoanRequest).where(
+            LoanRequest.reference == short if short else LoanRequest.public_id == compact
+        )
     )
     if request is None:
         raise NotFound("No request has that reference. Check it and try again.", field="reference")

@@ -69,6 +69,7 @@ from champions import services as champion_services
 from core.clock import now_utc
 from core.errors import Conflict, DomainError
 from core.postcodes import normalise_postcode
+from core.references import format_reference
 from device_loans import services
 from device_loans.config import LoanPolicy
 from device_loans.models import LoanRequest
@@ -1219,14 +1220,14 @@ def confirmation(mode: Mode) -> str | Response:
             mode=mode,
             reasons=presenters.kind_reasons(loan_request.eligibility_reasons, policy, own=mode.own),
             rows=[],
-            reference=presenters.spaced_reference(loan_request.reference),
+            reference=format_reference(loan_request.reference),
             sessions_url=_sessions_url(),
         )
     return render_template(
         "loans/ask/confirmation.html",
         mode=mode,
         loan_request=loan_request,
-        reference=presenters.spaced_reference(loan_request.reference),
+        reference=format_reference(loan_request.reference),
         response_time=current_app.config.get("LOAN_RESPONSE_TIME", "within 10 working days"),
         method_label=presenters.CONTACT_METHOD_LABELS.get(loan_request.contact_method, ""),
     )

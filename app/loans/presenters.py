@@ -134,11 +134,6 @@ def kind_label(kind: str) -> str:
     return "Kit" if kind == "kit" else DEVICE_KIND_LABELS.get(kind, kind)
 
 
-def spaced_reference(reference: str) -> str:
-    """A long reference in groups of four characters, easier to read out and copy."""
-    return " ".join(reference[i : i + 4] for i in range(0, len(reference), 4))
-
-
 def loan_item_label(loan: Loan) -> str:
     """The item of a loan for people: ``Kit KIT-001 (Tablet, charger and Mi-Fi)`` or a device."""
     if loan.kit is not None:

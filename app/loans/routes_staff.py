@@ -66,6 +66,7 @@ from app.loans.forms import (
 from champions import services as champion_services
 from core.clock import now_utc, to_utc, today_london
 from core.errors import DomainError, NotFound
+from core.references import format_reference
 from device_loans import services
 from device_loans.config import DEVICE_KIND_LABELS
 from device_loans.models import Device, Kit, Loan, LoanRequest
@@ -572,9 +573,8 @@ def requests() -> str | BaseResponse:
     database = db_session()
     search = ReferenceForm(formdata=request.args if "reference" in request.args else None)
     if "reference" in request.args and search.validate():
-        compact = "".join((search.reference.data or "").split()).lower()
         try:
-            found = services.get_request_by_reference(database, compact)
+            found = services.get_request_by_reference(database, search.reference.data or "")
         except NotFound as error:
             apply_error(search, error)
         else:
@@ -643,7 +643,7 @@ def _request_page(loan_request: LoanRequest, form: DecisionForm | None = None) -
         policy=policy,
         need_labels=presenters.NEED_LABELS,
         contact_labels=presenters.CONTACT_METHOD_LABELS,
-        reference=presenters.spaced_reference(loan_request.reference),
+        reference=format_reference(loan_request.reference),
         status_labels=REQUEST_STATUS_LABELS,
     )
 

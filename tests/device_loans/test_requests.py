@@ -227,6 +227,12 @@ def test_an_ineligible_request_cannot_be_approved(session: Session) -> None:
 
 def test_a_request_is_found_by_its_reference(session: Session) -> None:
     request = add_request(session)
+    other = add_request(session)
+    assert len(request.reference) == 8 and request.reference != other.reference
+    typed = f" {request.reference[:4].lower()}-{request.reference[4:]} "
+    assert get_request_by_reference(session, typed).id == request.id
     assert get_request_by_reference(session, f"  {request.public_id.upper()} ").id == request.id
     with pytest.raises(DomainError, match="No request has that reference"):
         get_request_by_reference(session, "0" * 32)
+    with pytest.raises(DomainError, match="No request has that reference"):
+        get_request_by_reference(session, "2222 2222")

@@ -68,11 +68,15 @@ def test_the_waiting_list_is_in_order_of_need_with_reasons(
     assert "no ward exclusion-risk estimates are stored" in text
 
 
-def test_a_request_is_found_by_its_reference_with_spaces(
+def test_a_request_is_found_by_its_reference_as_a_resident_reads_it_out(
     coordinator: FlaskClient, db: Database
 ) -> None:
     with db.factory() as session:
         request = add_request(session)
+    typed = f"{request.reference[:4].lower()} - {request.reference[4:]}"
+    response = coordinator.get("/loans/requests", query_string={"reference": typed})
+    assert response.headers["Location"].endswith(f"/loans/requests/{request.public_id}")
+    # The long public id of an older message still finds the request.
     spaced = " ".join(request.public_id[i : i + 4] for i in range(0, 32, 4)).upper()
     response = coordinator.get("/loans/requests", query_string={"reference": spaced})
     assert response.headers["Location"].endswith(f"/loans/requests/{request.public_id}")
@@ -453,5 +457,5 @@ def test_the_borrower_is_told_what_they_borrowed_and_when_it_is_due(
         ).one()
         assert render(message) == (
             f"You have borrowed {device.label}. Please bring it back by {due.day} {due:%B %Y}. "
-            f"Your reference is {request.public_id}."
+            f"Your reference is {request.reference[:4]} {request.reference[4:]}."
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app import create_app
+from app.notifications import render
 from core.outbox import OutboxMessage
 from device_loans.models import LoanRequest
 from tests.app.loans.helpers import BEDFONT, ELIGIBLE_ANSWERS, answer, key_on, store_wards
@@ -75,8 +78,11 @@ def test_an_eligible_resident_sends_a_request_and_gets_a_reference(
         message = session.scalars(select(OutboxMessage)).one()
         assert message.template == "loan_request_received"
         assert message.recipient == "amira@example.com"
-    spaced = " ".join(request.public_id[i : i + 4] for i in range(0, 32, 4))
-    assert spaced in done.text()
+    # A short reference the resident can read out over the phone: two groups of four.
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{8}", request.reference)
+    assert f"{request.reference[:4]} {request.reference[4:]}" in done.text()
+    assert request.public_id not in done.text()
+    assert request.reference[:4] in render(message)
     assert "within 10 working days" in done.text()
 
 
