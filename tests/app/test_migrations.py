@@ -56,3 +56,33 @@ def test_the_latest_migration_goes_down_and_up_again(empty_engine: Engine) -> No
     migrate.upgrade(empty_engine)
     assert migrate.current(empty_engine) == head
     assert migrate.drift(empty_engine) == []
+
+
+def test_short_loan_references_are_given_to_stored_requests_and_their_loans_survive(
+    empty_engine: Engine,
+) -> None:
+    """Migration 0008 rebuilds ``loan_requests`` (SQLite batch mode) with loans referring to it:
+    every request gets its own 8-character reference and no loan loses its request."""
+    from sqlalchemy import func, select
+
+    from core.db import make_session_factory
+    from device_loans.models import Loan, LoanRequest
+    from tests.device_loans.factories import add_device, add_request, lend
+
+    migrate.upgrade(empty_engine)
+    with make_session_factory(empty_engine)() as session:
+        requests = [add_request(session) for _ in range(3)]
+        lend(session, requests[0], device=add_device(session))
+        session.commit()
+    migrate.downgrade(empty_engine, "0007")
+    assert "reference" not in {
+        c["name"] for c in inspect(empty_engine).get_columns("loan_requests")
+    }
+    migrate.upgrade(empty_engine)
+    with make_session_factory(empty_engine)() as session:
+        references = session.scalars(select(LoanRequest.reference)).all()
+        assert len(references) == len(set(references)) == 3
+        assert all(len(reference) == 8 for reference in references)
+        loan = session.scalars(select(Loan)).one()
+        assert loan.request.public_id == requests[0].public_id
+        assert session.scalar(select(func.count()).select_from(Loan)) == 1
