@@ -167,6 +167,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "__Host-session" if settings["SESSION_COOKIE_SECURE"] else "session"
     )
     settings["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+    # Staff give a code from an authenticator app after their password (reference S-23).  On by
+    # default in production; off elsewhere so the demo accounts work without a phone.
+    settings["MFA_REQUIRED"] = setting_from_environment("MFA_REQUIRED", env == "production")
     if os.environ.get("TRUSTED_HOSTS"):
         settings["TRUSTED_HOSTS"] = [h.strip() for h in os.environ["TRUSTED_HOSTS"].split(",")]
     if overrides:

@@ -31,6 +31,26 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
+class TwoStepCodeForm(FlaskForm):
+    """The 6-digit code from the staff member's authenticator app."""
+
+    code = StringField(
+        "Code from your authenticator app",
+        widget=GovTextInput(),
+        description="The 6-digit code changes every 30 seconds.",
+        validators=[InputRequired(message="Enter the 6-digit code from your authenticator app")],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def validate_code(self, field: StringField) -> None:
+        from wtforms.validators import ValidationError
+
+        from app.auth.two_step import normalise_code
+
+        if normalise_code(field.data) is None:
+            raise ValidationError("The code must be 6 digits, like 123456")
+
+
 class SetPasswordForm(FlaskForm):
     """Choose a password when accepting an invitation."""
 

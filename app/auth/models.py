@@ -25,6 +25,11 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     last_signed_in_at: Mapped[datetime | None]
+    # Two-step sign-in (app.auth.two_step): the authenticator app's secret, the time step of
+    # the last code accepted (so each code works once) and when the app was set up.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    totp_enrolled_at: Mapped[datetime | None]
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Invitation, User, UserRole
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.auth.roles import ADMIN, ROLES
+from app.auth.two_step import matching_step
 from core.audit import record_event
 from core.errors import Conflict, DomainError, NotFound
 
@@ -277,6 +278,75 @@ def sign_out_everywhere(
         at=now,
         actor_id=actor_id,
         action="user.signed_out_everywhere",
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+# --- two-step sign-in ---------------------------------------------------------------------------
+
+
+def needs_two_step_set_up(user: User, *, required: bool) -> bool:
+    """Whether ``user`` must set up an authenticator app before their sign-in finishes."""
+    return required and user.totp_secret is None
+
+
+def confirm_two_step(
+    session: Session, *, user: User, secret: str, code: str, now: datetime
+) -> bool:
+    """Set up ``user``'s authenticator app if ``code`` is its current code; say whether it was."""
+    step = matching_step(secret, code, now=now, last_step=None)
+    if step is None:
+        return False
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.totp_enrolled_at = now
+    record_event(
+        session,
+        at=now,
+        actor_id=user.id,
+        action="user.two_step_set_up",
+        object_type="user",
+        object_id=user.id,
+    )
+    return True
+
+
+def check_two_step(session: Session, *, user: User, code: str, now: datetime) -> bool:
+    """Accept ``code`` from ``user``'s app once; record a refused code in the audit trail."""
+    step = (
+        matching_step(user.totp_secret, code, now=now, last_step=user.totp_last_step)
+        if user.totp_secret
+        else None
+    )
+    if step is None:
+        record_event(
+            session,
+            at=now,
+            actor_id=user.id,
+            action="user.two_step_refused",
+            object_type="user",
+            object_id=user.id,
+        )
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def reset_two_step(session: Session, *, user: User, now: datetime, actor: User) -> None:
+    """Forget ``user``'s authenticator app (lost phone): they set one up at their next sign-in.
+
+    Their sessions end at once, so a stolen session cannot outlive the old app.
+    """
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.totp_enrolled_at = None
+    user.session_epoch += 1
+    record_event(
+        session,
+        at=now,
+        actor_id=actor.id,
+        action="user.two_step_reset",
         object_type="user",
         object_id=user.id,
     )

@@ -153,6 +153,24 @@ def sign_out_user(public_id: str) -> Response:
     return redirect(url_for("admin.user", public_id=public_id))
 
 
+@bp.route("/users/<public_id>/two-step/reset", methods=["POST"])
+@roles_allowed(ADMIN)
+def reset_two_step(public_id: str) -> Response:
+    """Forget a person's authenticator app (a lost or new phone); they set one up again."""
+    account = _user_or_404(public_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and account.totp_secret is not None:
+        database = db_session()
+        actor = services.get_user(database, current_user.public_id)
+        services.reset_two_step(database, user=account, now=now_utc(), actor=actor)
+        database.commit()
+        flash(
+            f"{account.full_name}'s authenticator app has been reset. They will set up a new one "
+            "the next time they sign in."
+        )
+    return redirect(url_for("admin.user", public_id=public_id))
+
+
 @bp.route("/users/<public_id>/invitation", methods=["POST"])
 @roles_allowed(ADMIN)
 def resend_invitation(public_id: str) -> Response:
