@@ -130,13 +130,16 @@ def send_pending(
 
 
 def redact_recipient(session: Session, *, reference: str) -> int:
-    """Remove the recipient and personalisation of every message for ``reference`` (retention)."""
+    """Remove the recipient and personalisation of every message for ``reference`` (retention,
+    erasure); a message still waiting to be sent is cancelled, as it has nobody to go to."""
     messages = list(
         session.scalars(select(OutboxMessage).where(OutboxMessage.reference == reference))
     )
     for message in messages:
         message.recipient = None
         message.personalisation = {}
+        if message.status == "pending":
+            message.status = "cancelled"
     return len(messages)
 
 

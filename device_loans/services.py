@@ -2016,6 +2016,48 @@ _CLOSED_REQUEST_STATUSES = (
 )
 
 
+def clear_request_personal_data(
+    session: Session, request: LoanRequest, *, now: datetime
+) -> PurgeReport:
+    """Remove the personal data of one request, its loans, device-event notes and messages.
+
+    This is what the retention purge removes from each request it clears; it neither checks
+    whether the request is over nor audits (the callers do both).
+    """
+    request.resident_name = REMOVED
+    request.contact = None
+    request.postcode = None
+    request.age_years = None
+    request.reason = None
+    request.decision_note = None
+    request.purged_at = now
+    loan_ids = []
+    for loan in request.loans:
+        loan.condition_out = None
+        loan.return_note = None
+        loan.purged_at = now
+        loan_ids.append(loan.id)
+    notes = 0
+    if loan_ids:
+        noted = list(
+            session.scalars(
+                select(DeviceEvent.id).where(
+                    DeviceEvent.loan_id.in_(loan_ids), DeviceEvent.note.is_not(None)
+                )
+            )
+        )
+        if noted:
+            session.execute(
+                update(DeviceEvent)
+                .where(DeviceEvent.id.in_(noted))
+                .values(note=None)
+                .execution_options(synchronize_session="fetch")
+            )
+        notes = len(noted)
+    messages = redact_recipient(session, reference=request.public_id)
+    return PurgeReport(requests=1, loans=len(loan_ids), device_event_notes=notes, messages=messages)
+
+
 def purge_personal_data(
     session: Session, *, today: date, retention_days: int, now: datetime
 ) -> PurgeReport:
@@ -2060,29 +2102,11 @@ def purge_personal_data(
             ended = max(ended, loan_end)
         if ended >= cutoff:
             continue
-        request.resident_name = REMOVED
-        request.contact = None
-        request.postcode = None
-        request.age_years = None
-        request.reason = None
-        request.decision_note = None
-        request.purged_at = now
+        cleared = clear_request_personal_data(session, request, now=now)
         requests += 1
-        loan_ids = [loan.id for loan in request.loans]
-        for loan in request.loans:
-            loan.condition_out = None
-            loan.return_note = None
-            loan.purged_at = now
-            loans += 1
-        if loan_ids:
-            result = session.execute(
-                update(DeviceEvent)
-                .where(DeviceEvent.loan_id.in_(loan_ids), DeviceEvent.note.is_not(None))
-                .values(note=None)
-                .execution_options(synchronize_session="fetch")
-            )
-            notes += _rowcount(result)
-        messages += redact_recipient(session, reference=request.public_id)
+        loans += cleared.loans
+        notes += cleared.device_event_notes
+        messages += cleared.messages
         record_event(
             session,
             at=now,
@@ -2111,6 +2135,7 @@ __all__ = [
     "add_to_kit",
     "approve_request",
     "change_device_status",
+    "clear_request_personal_data",
     "count_open_requests",
     "create_kit",
     "decline_request",

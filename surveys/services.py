@@ -674,27 +674,29 @@ def _estimation_frame(session: Session) -> pd.DataFrame:
     ``lsoa21_code``, ``age_band``, ``barrier_*`` and ``any_barrier``; with ``persona_key``.
     """
     table = SurveyResponse.__table__.c
-    # A Core query: thousands of plain rows, no ORM objects to build.
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                table.ward_code,
-                table.lsoa21_code,
-                table.age_band,
-                table.persona_key,
-                table.barriers,
-            ).order_by(table.id)
-        )
-        .all()
-    )
+    names = ["ward_code", "lsoa21_code", "age_band", "persona_key", "barriers"]
+    query = select(*(table[name] for name in names)).order_by(table.id)
+    # Plain text columns, thousands of rows: read through the driver's cursor (no Row objects)
+    # and hand them to pandas column by column.
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(query.compile(dialect=connection.dialect)))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     frame = pd.DataFrame(
-        rows, columns=["ward_code", "lsoa21_code", "age_band", "persona_key", "barriers"]
-    ).astype(object)
-    text = frame["barriers"].fillna("").astype(str)
+        {name: pd.Series(values, dtype=object) for name, values in zip(names, columns, strict=True)}
+    )
+    # Barriers are stored space-separated ("skills cost") and take few distinct values: decide
+    # each barrier once per distinct value, then spread the answers to every response.
+    codes, distinct = pd.factorize(frame["barriers"].fillna("").astype(str))
+    words = [set(value.split()) for value in distinct]
     for column in BARRIER_COLUMNS:
-        key = re.escape(column.removeprefix("barrier_"))
-        frame[column] = text.str.contains(rf"\b{key}\b", regex=True).astype(bool)
+        key = column.removeprefix("barrier_")
+        has = np.fromiter((key in found for found in words), dtype=bool, count=len(words))
+        frame[column] = has[codes] if len(words) else np.zeros(len(frame), dtype=bool)
     frame["any_barrier"] = frame[list(BARRIER_COLUMNS)].any(axis=1)
     return frame.drop(columns="barriers")
 
