@@ -42,11 +42,11 @@ run: install assets demo
 	@echo "Serving http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# One process: some test modules build state across their tests (module fixtures), which
-# pytest-xdist's scheduling broke; `pytest -n auto --dist loadgroup` is the faster option once
-# those modules are made order-independent.
+# pytest-xdist on every core: each test module stays on one worker (its module fixtures are
+# shared by its tests) and the browser tests share one worker, one live server and one Chromium
+# (tests/conftest.py marks the groups).  `$(BIN)/python -m pytest` runs it in one process.
 test: install-dev assets
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: install-dev
 	$(BIN)/ruff check .
