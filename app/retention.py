@@ -11,6 +11,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.database import db_session
+
 _JOBS = "retention_jobs"
 
 retention_cli = AppGroup(
@@ -21,6 +23,17 @@ retention_cli = AppGroup(
 def retention_job(app: Flask, command: click.Command) -> None:
     """Run ``command`` (a purge command taking ``--dry-run``) as part of ``retention purge``."""
     app.extensions.setdefault(_JOBS, []).append(command)
+
+
+def finish_purge(*, dry_run: bool, would: str, did: str) -> None:
+    """Commit a purge and say ``did``, or, on a dry run, roll it back and say ``would``."""
+    session = db_session()
+    if dry_run:
+        session.rollback()
+        click.echo(f"Dry run: {would} Nothing changed.")
+        return
+    session.commit()
+    click.echo(did)
 
 
 def retention_jobs(app: Flask) -> list[click.Command]:

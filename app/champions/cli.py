@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 
 from app.champions import booking_settings
 from app.database import db_session
+from app.retention import finish_purge
 from champions import services
 from core.clock import now_utc
 
@@ -59,11 +60,8 @@ def purge(dry_run: bool, retention_days: int | None) -> None:
         f"{report.bookings} bookings, {report.support_logs} support logs and "
         f"{report.outbox_messages} messages older than {days} days"
     )
-    if dry_run:
-        session.rollback()
-        click.echo(
-            f"Dry run: would erase names and contact details from {summary}. Nothing changed."
-        )
-        return
-    session.commit()
-    click.echo(f"Erased names and contact details from {summary}. Counts are kept.")
+    finish_purge(
+        dry_run=dry_run,
+        would=f"would erase names and contact details from {summary}.",
+        did=f"Erased names and contact details from {summary}. Counts are kept.",
+    )

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app.database import db_session
 from app.loans.config import loan_policy
+from app.retention import finish_purge
 from core.clock import now_utc, today_london
 from device_loans import services
 
@@ -48,15 +49,9 @@ def purge(dry_run: bool) -> None:
         f"{report.requests} request(s), {report.loans} loan(s), "
         f"{report.device_event_notes} device note(s) and {report.messages} message(s)"
     )
-    if dry_run:
-        session.rollback()
-        click.echo(
-            f"Dry run: would remove personal data from {counts} that ended more than "
-            f"{policy.retention_days} days ago. Nothing was changed."
-        )
-        return
-    session.commit()
-    click.echo(
-        f"Removed personal data from {counts} that ended more than {policy.retention_days} days "
-        "ago. Anonymous statistics are kept."
+    ended = f"{counts} that ended more than {policy.retention_days} days ago"
+    finish_purge(
+        dry_run=dry_run,
+        would=f"would remove personal data from {ended}.",
+        did=f"Removed personal data from {ended}. Anonymous statistics are kept.",
     )

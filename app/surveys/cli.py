@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.database import db_session
+from app.retention import finish_purge
 from app.surveys.areas import broadband_by_lsoa, stored_areas
 from core.clock import now_utc
 from core.errors import DomainError
@@ -268,15 +269,9 @@ def purge_contacts_command(dry_run: bool, retention_days: int | None) -> None:
     )
     session = db_session()
     count = purge_contacts(session, now=now_utc(), retention_days=days)
-    if dry_run:
-        session.rollback()
-        click.echo(
-            f"Dry run: would delete the contact details of {count} survey response(s) given "
-            f"more than {days} days ago. Nothing changed."
-        )
-        return
-    session.commit()
-    click.echo(
-        f"Deleted the contact details of {count} survey response(s) given more than {days} days "
-        "ago. The answers are kept."
+    given = f"{count} survey response(s) given more than {days} days ago"
+    finish_purge(
+        dry_run=dry_run,
+        would=f"would delete the contact details of {given}.",
+        did=f"Deleted the contact details of {given}. The answers are kept.",
     )

@@ -91,7 +91,7 @@ def test_purge_removes_personal_data_after_the_retention_period(app: Flask, db: 
         session.commit()
     dry = run(app, "purge", "--dry-run")
     assert "Dry run: would remove personal data from 1 request(s)" in dry
-    assert "Nothing was changed." in dry
+    assert "Nothing changed." in dry
     with db.factory() as session:
         assert session.get_one(LoanRequest, old.id).resident_name == "Isaac Iqbal"
     done = run(app, "purge")
