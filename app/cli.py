@@ -152,9 +152,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(notify_cli)
     from app.demo import demo_command
-    from app.gdpr import gdpr_cli
     from app.retention import retention_cli
 
     app.cli.add_command(demo_command)
     app.cli.add_command(retention_cli)
-    app.cli.add_command(gdpr_cli)

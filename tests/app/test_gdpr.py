@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import JSON, String, Text, func, select
 from sqlalchemy.orm import Session
 
-from app.gdpr import Person
+from app.gdpr.records import Person
 from app.models import metadata
 from app.surveys.areas import stored_areas
 from champions.commands import SupportLogDetails
@@ -276,6 +276,12 @@ def test_export_by_email_finds_every_kind_and_nothing_of_anyone_else(
     }
     assert "grace" not in output.lower() and "hopper" not in output.lower()
     assert "900123" not in output
+    # The export itself is audited, with counts and never the person's details.
+    with db.factory() as session:
+        (event,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "gdpr.exported")
+        ).all()
+    assert event.details["bookings"] == 1 and "lovelace" not in str(event.details).lower()
 
 
 def test_export_by_phone_in_another_spelling_finds_every_kind(
