@@ -9,7 +9,8 @@ gave.  Their data is in five places:
 * survey contacts (name, email, phone as typed), kept apart from the survey answers;
 * the notification outbox (recipient and message contents).
 
-``export`` writes every row linked to the person as JSON (UK GDPR Art. 15; reference P-08);
+The same requests can be handled by an administrator on the web, at ``/admin/data-requests``
+(``routes``), or on the command line (``cli``).  ``export`` writes every row linked to the person as JSON (UK GDPR Art. 15; reference P-08);
 ``erase`` removes the personal fields of every row that can be erased now, in one transaction,
 and lists what it could not erase and why (Art. 17; reference P-07).  Rows are kept with their
 personal fields blanked, so counts and statistics do not change (survey contact details, kept
@@ -29,7 +30,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Add the ``gdpr`` commands to ``app``."""
+    """Add the ``gdpr`` commands and the administrators' request pages to ``app``."""
     from app.gdpr.cli import gdpr_cli
+    from app.gdpr.routes import bp
+    from app.navigation import nav_item
 
     app.cli.add_command(gdpr_cli)
+    app.register_blueprint(bp)
+    nav_item(app, "Data protection requests", "gdpr.find", order=91)

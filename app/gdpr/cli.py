@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from flask import current_app, url_for
 from flask.cli import AppGroup
 
 from app.database import db_session
 from app.gdpr.erasure import erase_records
-from app.gdpr.export import export_document, json_value
-from app.gdpr.records import Person, PersonRecords, find_records, normalise_email, normalise_phone
-from core.audit import record_event
+from app.gdpr.records import Person, find_records, normalise_email, normalise_phone
+from app.gdpr.requests import export_json, summary
 from core.clock import now_utc
-from core.db import new_public_id
 
 gdpr_cli = AppGroup(
     "gdpr", help="A resident's data protection requests: export their data, or erase it."
@@ -56,23 +52,6 @@ def _person(email: str | None, phone: str | None) -> Person:
     return Person(phone=number)
 
 
-def _privacy_notice() -> str:
-    if current_app.config.get("SERVER_NAME"):
-        return url_for("main.privacy", _external=True)
-    return str(current_app.url_map.bind("localhost").build("main.privacy"))
-
-
-def _summary(records: PersonRecords) -> str:
-    names = {
-        "bookings": "booking(s)",
-        "support_logs": "support log(s)",
-        "loan_requests": "loan request(s)",
-        "survey_responses": "survey response(s)",
-        "outbox_messages": "message(s)",
-    }
-    return ", ".join(f"{count} {names[kind]}" for kind, count in records.counts().items())
-
-
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by its owner only (it holds personal data)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -101,30 +80,13 @@ def export_command(email: str | None, phone: str | None, out: Path | None) -> No
     if records.empty:
         click.echo(f"No records hold that {person.what}.")
         return
-    about = {
-        "controller": current_app.config["COUNCIL_NAME"],
-        "service": current_app.config["SERVICE_NAME"],
-        "privacy_notice": _privacy_notice(),
-        "generated_at": now_utc(),
-    }
-    document = export_document(session, records, person, about=about)
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=json_value) + "\n"
-    # A subject access export is itself recorded (counts only, never who it was about).
-    record_event(
-        session,
-        at=now_utc(),
-        actor_id=None,
-        action="gdpr.exported",
-        object_type="subject_access_request",
-        object_id=new_public_id(),
-        details=records.counts(),
-    )
-    session.commit()
+    text = export_json(session, records, person, actor_id=None)
+    session.commit()  # the audit row of the export
     if out is None:
         click.echo(text, nl=False)
         return
     _write_private(out, text)
-    click.echo(f"Wrote {_summary(records)} to {out} (readable by you only).")
+    click.echo(f"Wrote {summary(records)} to {out} (readable by you only).")
 
 
 @gdpr_cli.command("erase")
