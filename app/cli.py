@@ -152,7 +152,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(notify_cli)
     from app.demo import demo_command
-    from app.retention import retention_cli
+    from app.retention import purge_logs, retention_cli, retention_job
 
     app.cli.add_command(demo_command)
     app.cli.add_command(retention_cli)
+    retention_job(app, purge_logs)

@@ -54,6 +54,8 @@ ENVIRONMENT_SETTINGS = (
     "INVITATION_DAYS",
     "SMALL_NUMBER_THRESHOLD",
     "MAP_TILES_ONLINE",
+    "AUDIT_RETENTION_DAYS",
+    "OUTBOX_RETENTION_DAYS",
 )
 
 
@@ -135,6 +137,10 @@ def base_settings() -> dict[str, Any]:
         "SMALL_NUMBER_THRESHOLD": 10,
         "NOTIFY_API_KEY": None,
         "MAP_TILES_ONLINE": True,
+        # Days audit rows are kept, and days a finished message keeps its recipient
+        # (`flask --app app retention logs`): placeholders for the council's records manager.
+        "AUDIT_RETENTION_DAYS": 730,
+        "OUTBOX_RETENTION_DAYS": 90,
     }
 
 

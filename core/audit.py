@@ -1,7 +1,8 @@
 """Append-only audit log of state changes.
 
 Rows hold identifiers, never names or contact details, so erasing a person's data does not
-rewrite history.  Nothing in the project updates or deletes a row here.
+rewrite history.  Nothing updates a row here; rows older than the council's retention period are
+deleted by :func:`delete_events_before` (``flask --app app retention logs``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base
@@ -50,3 +51,9 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+def delete_events_before(session: Session, cutoff: datetime) -> int:
+    """Delete audit rows older than ``cutoff`` (UTC); how many went.  The caller commits."""
+    result = session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -143,6 +143,29 @@ def redact_recipient(session: Session, *, reference: str) -> int:
     return len(messages)
 
 
+def redact_finished_before(session: Session, cutoff: datetime) -> int:
+    """Remove the recipient, personalisation and error text of messages queued before ``cutoff``
+    that are no longer waiting (sent, failed or cancelled); how many.  The caller commits.
+
+    The row stays (template, status and dates), so what was sent when can still be counted.
+    """
+    messages = list(
+        session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.created_at < cutoff,
+                OutboxMessage.status != "pending",
+                # A message without a recipient had its personalisation cleared with it.
+                (OutboxMessage.recipient.is_not(None)) | (OutboxMessage.last_error.is_not(None)),
+            )
+        )
+    )
+    for message in messages:
+        message.recipient = None
+        message.personalisation = {}
+        message.last_error = None
+    return len(messages)
+
+
 __all__ = [
     "CHANNELS",
     "OutboxMessage",
@@ -150,6 +173,7 @@ __all__ = [
     "Sender",
     "cancel_pending",
     "queue_message",
+    "redact_finished_before",
     "redact_recipient",
     "send_pending",
 ]
