@@ -196,9 +196,14 @@ def _serialise_on(session: Session, *parts: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         # SQLite: every write transaction already holds the database lock (BEGIN IMMEDIATE).
         return
-    digest = hashlib.blake2b("|".join(("device_loans", *parts)).encode(), digest_size=8).digest()
+    digest = hashlib.blake2b("|".join(("device_loans", *parts)).encode(), digest_size=4).digest()
     key = int.from_bytes(digest, "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    # Advisory locks are database-wide: the schema's name is the lock's first key, so services
+    # in different schemas of one database (parallel test workers, two councils) never wait for
+    # each other, or deadlock over locks taken in different orders.
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :key)"), {"key": key}
+    )
 
 
 def _text(
