@@ -190,6 +190,9 @@ class Champion(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the champion stopped (made inactive); the retention purge counts from here.
+    left_at: Mapped[datetime | None]
+    personal_data_purged_at: Mapped[datetime | None]
 
     home_venue: Mapped[Venue | None] = relationship()
     training_records: Mapped[list[ChampionTraining]] = relationship(

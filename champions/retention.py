@@ -1,4 +1,5 @@
-"""Retention: erase residents' names and contact details once they are no longer needed.
+"""Retention: erase residents' names and contact details once they are no longer needed, and
+former champions' details once they have been gone for the same period.
 
 Bookings keep their status (so attendance, no-show and waiting-list figures stay right) but lose
 the name, email, phone, access needs and link tokens once ``retention_days`` have passed since
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from champions.models import Booking, SupportLog, TrainingSession
+from champions.models import Booking, Champion, SupportLog, TrainingSession
 from champions.references import normalise_reference
 from champions.vocabulary import ACTIVE_STATUSES
 from core.audit import record_event
@@ -35,6 +36,8 @@ class PurgeReport:
     bookings: int
     support_logs: int
     outbox_messages: int
+    champions: int = 0
+    """Former champions whose name, contact details, availability and DBS dates were erased."""
 
 
 def purge_personal_data(session: Session, *, now: datetime, retention_days: int) -> PurgeReport:
@@ -83,9 +86,13 @@ def purge_personal_data(session: Session, *, now: datetime, retention_days: int)
             .values(resident_name=None, resident_contact=None, personal_data_purged_at=now)
             .execution_options(synchronize_session="fetch")
         )
+    champions = _purge_former_champions(session, now=now, cutoff=cutoff)
     session.flush()
     report = PurgeReport(
-        bookings=len(references), support_logs=len(log_ids), outbox_messages=outbox_messages
+        bookings=len(references),
+        support_logs=len(log_ids),
+        outbox_messages=outbox_messages,
+        champions=champions,
     )
     record_event(
         session,
@@ -99,9 +106,39 @@ def purge_personal_data(session: Session, *, now: datetime, retention_days: int)
             "bookings": report.bookings,
             "support_logs": report.support_logs,
             "outbox_messages": report.outbox_messages,
+            "champions": report.champions,
         },
     )
     return report
+
+
+FORMER_CHAMPION = "Former champion"
+"""The name a former champion's record keeps once their details are erased."""
+
+
+def _purge_former_champions(session: Session, *, now: datetime, cutoff: datetime) -> int:
+    """Erase what identifies champions who left before ``cutoff``; their help stays counted.
+
+    Kind, skill areas, ward, home venue and training modules stay (for reports); the name,
+    email, phone, languages, availability, DBS dates and sign-in link go.
+    """
+    gone = list(
+        session.scalars(
+            select(Champion).where(
+                Champion.active.is_(False),
+                Champion.left_at < cutoff,
+                Champion.personal_data_purged_at.is_(None),
+            )
+        )
+    )
+    for champion in gone:
+        champion.full_name = FORMER_CHAMPION
+        champion.email = champion.phone = champion.availability = None
+        champion.languages = []
+        champion.dbs_checked_on = champion.dbs_expires_on = None
+        champion.user_id = None
+        champion.personal_data_purged_at = now
+    return len(gone)
 
 
 def erase_booking_details(

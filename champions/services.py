@@ -200,6 +200,8 @@ def _apply_champion(
             details.dbs_checked_on, valid_years=dbs_valid_years
         )
     champion.user_id = details.user_id
+    # When they stopped: kept while they stay inactive, cleared if they come back.
+    champion.left_at = None if details.active else (champion.left_at or now)
     champion.active = details.active
     champion.updated_at = now
 

@@ -57,8 +57,9 @@ def purge(dry_run: bool, retention_days: int | None) -> None:
     session = db_session()
     report = services.purge_personal_data(session, now=now_utc(), retention_days=days)
     summary = (
-        f"{report.bookings} bookings, {report.support_logs} support logs and "
-        f"{report.outbox_messages} messages older than {days} days"
+        f"{report.bookings} bookings, {report.support_logs} support logs, "
+        f"{report.outbox_messages} messages and {report.champions} former champions "
+        f"older than {days} days"
     )
     finish_purge(
         dry_run=dry_run,

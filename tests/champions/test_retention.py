@@ -166,3 +166,47 @@ def test_withdrawn_consent_removes_the_name_from_a_support_log(session: Session)
     )
     erase_support_log_identity(session, log.id, now=NOW, actor_id=None)
     assert (log.resident_name, log.consent_recorded_at, log.duration_min) == (None, None, 20)
+
+
+def test_former_champions_are_erased_a_retention_period_after_they_leave(
+    session: Session,
+) -> None:
+    from champions.commands import ChampionDetails
+    from champions.models import Champion
+    from champions.retention import FORMER_CHAMPION
+    from champions.services import update_champion
+
+    def details(champion: Champion, *, active: bool) -> ChampionDetails:
+        return ChampionDetails(
+            full_name=champion.full_name,
+            kind=champion.kind,
+            email=champion.email,
+            phone=champion.phone,
+            languages=tuple(champion.languages),
+            skill_areas=tuple(champion.skill_areas),
+            active=active,
+        )
+
+    leaver = make_champion(session, full_name="Lena Leaver", phone="07700 900555")
+    stayer = make_champion(session, full_name="Sam Stayer")
+    returner = make_champion(session, full_name="Rita Returner")
+    update_champion(session, leaver.id, details(leaver, active=False), now=NOW)
+    assert leaver.left_at == NOW and leaver.phone is not None
+    # Editing a former champion keeps the day they left; coming back clears it.
+    later = NOW + timedelta(days=30)
+    update_champion(session, leaver.id, details(leaver, active=False), now=later)
+    assert leaver.left_at == NOW
+    update_champion(session, returner.id, details(returner, active=False), now=NOW)
+    update_champion(session, returner.id, details(returner, active=True), now=later)
+    assert returner.left_at is None
+
+    inside = purge_personal_data(session, now=NOW + timedelta(days=729), retention_days=730)
+    assert inside.champions == 0 and leaver.full_name == "Lena Leaver"
+    report = purge_personal_data(session, now=NOW + timedelta(days=731), retention_days=730)
+    assert report.champions == 1
+    assert leaver.full_name == FORMER_CHAMPION
+    assert (leaver.email, leaver.phone, leaver.languages) == (None, None, [])
+    assert leaver.skill_areas == ["foundation"]  # still counted in reports
+    assert stayer.full_name == "Sam Stayer" and returner.full_name == "Rita Returner"
+    again = purge_personal_data(session, now=NOW + timedelta(days=732), retention_days=730)
+    assert again.champions == 0
