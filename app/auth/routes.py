@@ -268,6 +268,13 @@ def accept_invitation(token: str) -> str | Response | tuple[str, int]:
             apply_domain_error(form, error)
         else:
             database.commit()
+            # The link proves the email address, not the second step: where one is needed (or
+            # set up already), the sign-in goes on to it, as it would after a password.
+            if user.totp_secret is not None or current_app.config["MFA_REQUIRED"]:
+                _begin_two_step(user, None)
+                flash("Your password is set. Now finish signing in with your authenticator app.")
+                step = "auth.enter_code" if user.totp_secret else "auth.set_up_app"
+                return redirect(url_for(step))
             start_session(user)
             flash("Your password is set and you are signed in.")
             return redirect(url_for("main.dashboard"))

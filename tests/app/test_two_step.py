@@ -235,3 +235,30 @@ def test_production_requires_an_app_unless_the_council_turns_it_off(
     monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.delenv("MFA_REQUIRED")
     assert create_app(app_config(db)).config["MFA_REQUIRED"] is False
+
+
+def test_an_invitation_link_does_not_skip_the_second_step(strict_app: Flask, db: Database) -> None:
+    from app.auth import services
+
+    with db.factory() as session:
+        link = services.invite_user(
+            session,
+            email="invited@example.org",
+            full_name="Ivy Invited",
+            roles=["planner"],
+            now=now_utc(),
+            valid_days=7,
+            actor_id=None,
+        )
+        session.commit()
+    client = strict_app.test_client()
+    data = {"password": "orchard lantern river", "confirm": "orchard lantern river"}
+    response = client.post(f"/invitations/{link.token}", data=data)
+    assert response.headers["Location"].endswith("/sign-in/set-up-app")
+    assert client.get("/home").status_code == 302  # not signed in on the password alone
+    page = parse(client.get("/sign-in/set-up-app"))
+    assert "Your password is set" in page.text()
+    secret = page.soup.select_one("code.app-secret").get_text().replace(" ", "")
+    done = client.post("/sign-in/set-up-app", data={"code": _code(secret)})
+    assert done.headers["Location"].endswith("/home")
+    assert client.get("/home").status_code == 200
