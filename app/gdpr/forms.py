@@ -20,13 +20,13 @@ class FindPersonForm(FlaskForm):
         widget=GovTextInput(),
         description="The address they gave when they booked, asked for a device or answered "
         "the survey.",
-        validators=[Length(max=320)],
+        validators=[Length(max=320, message="Email address must be 320 characters or fewer")],
     )
     phone = StringField(
         "Or phone number",
         widget=GovTextInput(),
         description="Any spelling works, for example 07700 900982 or +44 7700 900982.",
-        validators=[Length(max=40)],
+        validators=[Length(max=40, message="Phone number must be 40 characters or fewer")],
     )
     submit = SubmitField("Find their records", widget=GovSubmitInput())
 

@@ -94,6 +94,7 @@ def test_erasing_by_each_contact_leaves_no_trace_and_keeps_the_rows(
         ({"email": "a@example.org", "phone": "07700 900982"}, "not both"),
         ({"email": "not an email"}, "Enter an email address in the correct format"),
         ({"phone": "12"}, "Enter a phone number, like 07700 900982"),
+        ({"phone": "0" * 41}, "Phone number must be 40 characters or fewer"),
     ],
 )
 def test_bad_input_is_explained_on_the_page(
